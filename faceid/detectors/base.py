@@ -1,0 +1,89 @@
+"""The detector interface: a BGR image in, faces with boxes and 5 landmarks out."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..align import canonical_landmarks
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face in the coordinates of the image given to ``detect``.
+
+    ``box`` is ``[x1, y1, x2, y2]``; ``landmarks`` is (5, 2) in faceid's image order
+    (see :mod:`faceid.align`); ``confidence`` is the detector's score in [0, 1].
+    """
+
+    box: np.ndarray
+    landmarks: np.ndarray
+    confidence: float
+
+    @property
+    def width(self) -> float:
+        return float(self.box[2] - self.box[0])
+
+    @property
+    def height(self) -> float:
+        return float(self.box[3] - self.box[1])
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+    def scaled(self, factor: float) -> Face:
+        return Face(self.box * factor, self.landmarks * factor, self.confidence)
+
+    def xywh(self) -> list[int]:
+        x1, y1, x2, y2 = (float(v) for v in self.box)
+        return [round(x1), round(y1), round(x2 - x1), round(y2 - y1)]
+
+
+def make_face(box: np.ndarray, landmarks: np.ndarray, confidence: float) -> Face:
+    return Face(
+        np.asarray(box, dtype=np.float32).reshape(4),
+        canonical_landmarks(landmarks),
+        float(confidence),
+    )
+
+
+class Detector(ABC):
+    """Base of every detector.
+
+    ``max_side``: images whose longer side exceeds it are detected on a downscaled
+    copy and the results mapped back (default 640; 0 disables). Subclasses
+    implement ``_detect`` on the (possibly downscaled) BGR image. A lock makes one
+    instance safe to share between threads.
+    """
+
+    name: str = "base"
+
+    def __init__(self, max_side: int = 640) -> None:
+        self.max_side = max_side
+        self._lock = threading.Lock()
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """Faces in a BGR ``uint8`` image, largest first."""
+        height, width = image.shape[:2]
+        factor = 1.0
+        work = image
+        if self.max_side and max(height, width) > self.max_side:
+            factor = self.max_side / max(height, width)
+            work = cv2.resize(
+                image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
+            )
+        with self._lock:
+            faces = self._detect(work)
+        if factor != 1.0:
+            faces = [f.scaled(1.0 / factor) for f in faces]
+        faces = [f for f in faces if f.width >= 1 and f.height >= 1]
+        return sorted(faces, key=lambda f: f.area, reverse=True)
+
+    @abstractmethod
+    def _detect(self, image: np.ndarray) -> list[Face]:
+        """Detect on an image already sized for this detector."""

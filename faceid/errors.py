@@ -1,0 +1,156 @@
+"""One exception tree for everything a user can get wrong, mapped to JSON errors.
+
+::
+
+    FaceIdError                      500 internal (a bug if it reaches a user)
+    ├── BadRequest                   400 bad_request
+    │   ├── InvalidJSON              400 invalid_json
+    │   ├── MissingField             400 missing_field
+    │   ├── InvalidEmbedding         422 invalid_embedding
+    │   └── InvalidParameter         400 invalid_parameter
+    ├── InvalidMedia                 415/422 family
+    │   ├── EmptyFile                400 empty_file
+    │   ├── InvalidImage             415 invalid_image
+    │   ├── ImageTooLarge            413 image_too_large
+    │   ├── InvalidVideo             415 invalid_video
+    │   └── NoUsableFrame            422 no_usable_frame
+    ├── NoFace                       422 no_face
+    ├── ModelMismatch                422 model_mismatch
+    ├── PayloadTooLarge              413 payload_too_large
+    ├── ModelUnavailable             503 model_unavailable
+    └── ModelDownloadError           502 model_download_failed
+
+Every leaf carries one HTTP status and one stable ``code`` string; the message
+is for humans and may change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FaceIdError(Exception):
+    """Base of every error faceid raises on purpose."""
+
+    status: int = 500
+    code: str = "internal"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class BadRequest(FaceIdError):
+    """The request is malformed."""
+
+    status = 400
+    code = "bad_request"
+
+
+class InvalidJSON(BadRequest):
+    """The body is not valid JSON, or not the JSON object expected."""
+
+    code = "invalid_json"
+
+
+class MissingField(BadRequest):
+    """A required form field, file or JSON key is absent."""
+
+    code = "missing_field"
+
+
+class InvalidParameter(BadRequest):
+    """A query parameter or option is out of range or of the wrong type."""
+
+    code = "invalid_parameter"
+
+
+class InvalidEmbedding(BadRequest):
+    """An embedding is not a finite numeric vector of a usable length."""
+
+    status = 422
+    code = "invalid_embedding"
+
+
+class InvalidMedia(FaceIdError):
+    """An uploaded file cannot be used."""
+
+    status = 422
+    code = "invalid_media"
+
+
+class EmptyFile(InvalidMedia):
+    """The uploaded file has no bytes."""
+
+    status = 400
+    code = "empty_file"
+
+
+class InvalidImage(InvalidMedia):
+    """The bytes do not decode as an image."""
+
+    status = 415
+    code = "invalid_image"
+
+
+class ImageTooLarge(InvalidMedia):
+    """The image has more pixels than the configured limit (decompression bomb guard)."""
+
+    status = 413
+    code = "image_too_large"
+
+
+class InvalidVideo(InvalidMedia):
+    """The bytes do not decode as a video."""
+
+    status = 415
+    code = "invalid_video"
+
+
+class NoUsableFrame(InvalidMedia):
+    """The video decoded but no sampled frame holds exactly one usable face."""
+
+    status = 422
+    code = "no_usable_frame"
+
+
+class NoFace(FaceIdError):
+    """No face was found in the image."""
+
+    status = 422
+    code = "no_face"
+
+
+class ModelMismatch(FaceIdError):
+    """Embeddings from different models (or of different lengths) cannot be compared."""
+
+    status = 422
+    code = "model_mismatch"
+
+
+class PayloadTooLarge(FaceIdError):
+    """The upload is larger than FACEID_MAX_UPLOAD_MB."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class ModelUnavailable(FaceIdError):
+    """A model's weights are missing or its package is not installed."""
+
+    status = 503
+    code = "model_unavailable"
+
+
+class ModelDownloadError(FaceIdError):
+    """Weights could not be downloaded or failed their SHA-256 check."""
+
+    status = 502
+    code = "model_download_failed"

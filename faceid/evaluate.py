@@ -1,0 +1,93 @@
+"""Accuracy of a pipeline on labelled pairs: the numbers behind README's table.
+
+Pair lists are CSV files with two image columns (``file_x``, ``file_y``) and a
+Yes/No decision column (``Decision`` or ``decision``); image paths are resolved
+by basename against ``image_dir``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .media import decode_image
+from .pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pair:
+    left: str
+    right: str
+    same: bool
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    """Labelled pairs from a CSV file (basenames of the image paths)."""
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    key = "Decision" if rows and "Decision" in rows[0] else "decision"
+    return [
+        Pair(Path(r["file_x"]).name, Path(r["file_y"]).name, r[key].strip().lower() == "yes")
+        for r in rows
+    ]
+
+
+@dataclass
+class Embeddings:
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    seconds_per_face: float = 0.0
+
+
+def embed_files(pipe: Pipeline, image_dir: Path, names: Iterable[str]) -> Embeddings:
+    """The largest face's embedding for each image; images with no face go to ``missing``."""
+    out = Embeddings()
+    total = 0.0
+    for name in sorted(set(names)):
+        image = decode_image((image_dir / name).read_bytes(), 100_000_000)
+        started = time.perf_counter()
+        faces = pipe.detect(image)
+        if faces:
+            out.vectors[name] = pipe.embed([(image, faces[0])])[0]
+        total += time.perf_counter() - started
+        if not faces:
+            out.missing.append(name)
+    out.seconds_per_face = total / max(len(out.vectors) + len(out.missing), 1)
+    return out
+
+
+def similarities(pairs: list[Pair], emb: Embeddings) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine similarity and label per pair; a pair with a faceless image scores -1."""
+    sims, labels = [], []
+    for pair in pairs:
+        a, b = emb.vectors.get(pair.left), emb.vectors.get(pair.right)
+        sims.append(float(a @ b) if a is not None and b is not None else -1.0)
+        labels.append(pair.same)
+    return np.array(sims), np.array(labels, dtype=bool)
+
+
+def accuracy(sims: np.ndarray, labels: np.ndarray, threshold: float) -> float:
+    return float(((sims >= threshold) == labels).mean()) if len(sims) else 0.0
+
+
+def best_threshold(sims: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The threshold (midpoint between neighbouring scores) with the best accuracy.
+
+    Ties go to the widest margin: the middle of the best run of thresholds.
+    """
+    values = np.unique(sims)
+    cuts = np.concatenate([[values[0] - 1e-3], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-3]])
+    accs = np.array([accuracy(sims, labels, t) for t in cuts])
+    best = accs.max()
+    idx = np.flatnonzero(accs == best)
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)
+    longest = max(runs, key=lambda r: cuts[r[-1]] - cuts[r[0]])
+    return float((cuts[longest[0]] + cuts[longest[-1]]) / 2), float(best)

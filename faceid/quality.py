@@ -1,0 +1,69 @@
+"""Per-face quality: sharpness, size, frontal pose and exposure, each in [0, 1].
+
+All functions are pure; ``score`` is the product of the parts, so one bad
+property (blur, a profile view, a dark frame) sinks the whole face.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .detectors.base import Face
+
+#: Laplacian variance of a 112 px grey face crop that counts as fully sharp.
+SHARP_VARIANCE = 150.0
+#: Face height in pixels that counts as fully large enough.
+GOOD_SIZE = 112.0
+
+
+def _crop(image: np.ndarray, face: Face) -> np.ndarray:
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = face.box
+    x1, y1 = max(int(x1), 0), max(int(y1), 0)
+    x2, y2 = min(int(np.ceil(x2)), width), min(int(np.ceil(y2)), height)
+    if x2 <= x1 or y2 <= y1:
+        return np.zeros((1, 1), dtype=np.uint8)
+    grey = cv2.cvtColor(image[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, (112, 112), interpolation=cv2.INTER_AREA)
+
+
+def sharpness(grey: np.ndarray) -> float:
+    return float(min(cv2.Laplacian(grey, cv2.CV_64F).var() / SHARP_VARIANCE, 1.0))
+
+
+def exposure(grey: np.ndarray) -> float:
+    """1 for a mid-grey mean with few clipped pixels, falling towards black or white."""
+    mean = float(grey.mean()) / 255.0
+    clipped = float(((grey < 8) | (grey > 247)).mean())
+    return min(1.0, max(0.0, 1.2 - abs(mean - 0.5) * 2.0)) * (1.0 - clipped)
+
+
+def frontal(landmarks: np.ndarray) -> float:
+    """1 for a frontal, upright face; lower as yaw (nose off the eye midline) or roll grow."""
+    left_eye, right_eye, nose = landmarks[0], landmarks[1], landmarks[2]
+    eye_vec = right_eye - left_eye
+    eye_dist = float(np.hypot(*eye_vec))
+    if eye_dist < 1e-3:
+        return 0.0
+    mid = (left_eye + right_eye) / 2.0
+    yaw = abs(float(nose[0] - mid[0])) / eye_dist  # ~0 frontal, ~0.5 at strong yaw
+    roll = abs(float(np.degrees(np.arctan2(eye_vec[1], eye_vec[0]))))
+    return float(max(0.0, 1.0 - yaw * 2.0) * max(0.0, 1.0 - max(roll - 10.0, 0.0) / 50.0))
+
+
+def size(face: Face) -> float:
+    return float(min(min(face.width, face.height) / GOOD_SIZE, 1.0))
+
+
+def assess(image: np.ndarray, face: Face) -> dict[str, float]:
+    """The quality record returned with every face."""
+    grey = _crop(image, face)
+    parts = {
+        "sharpness": sharpness(grey),
+        "size": size(face),
+        "frontal": frontal(face.landmarks),
+        "exposure": exposure(grey),
+    }
+    parts["score"] = float(np.prod(list(parts.values())))
+    return {k: round(v, 4) for k, v in parts.items()}

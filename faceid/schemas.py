@@ -1,0 +1,116 @@
+"""Request and response models: they document the API (``/openapi.json``) and
+validate JSON bodies."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Vector = list[float]
+
+
+class EmbeddingRef(BaseModel):
+    """An embedding with the model that produced it, as the extract endpoints return it."""
+
+    embedding: Vector
+    model: str | None = None
+
+
+EmbeddingInput = Vector | list[Vector] | EmbeddingRef | list[EmbeddingRef]
+
+
+class CompareRequest(BaseModel):
+    """Two embeddings, or two lists of them (the best pair counts)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    embedding1: EmbeddingInput
+    embedding2: EmbeddingInput
+    threshold: float | None = Field(None, ge=-1.0, le=1.0, description="cosine similarity cut")
+    model: str | None = Field(None, description="model id the vectors come from")
+
+
+class CompareResponse(BaseModel):
+    similarity: float
+    distance: float
+    threshold: float
+    match: bool
+    verdict: Literal["unlock", "locked"]
+    model: str | None
+    best_pair: list[int]
+
+
+class ImageRequest(BaseModel):
+    """JSON alternative to a multipart upload: the file's bytes in base64."""
+
+    image: str
+
+
+class VideoRequest(BaseModel):
+    video: str
+
+
+class ExtractQuery(BaseModel):
+    max_faces: int = Field(10, ge=1, le=100, description="largest faces to return")
+
+
+class Quality(BaseModel):
+    sharpness: float
+    size: float
+    frontal: float
+    exposure: float
+    score: float
+
+
+class FaceOut(BaseModel):
+    model: str
+    embedding: Vector
+    box: list[int] = Field(description="[x, y, w, h] in pixels")
+    landmarks: list[list[float]] = Field(description="5 points: eyes, nose, mouth corners")
+    confidence: float
+    quality: Quality
+
+
+class ImageResponse(BaseModel):
+    model: str
+    faces: list[FaceOut]
+
+
+class VideoFace(BaseModel):
+    model: str
+    frame_index: int
+    time_s: float
+    embedding: Vector
+    box: list[int]
+    quality: Quality
+
+
+class VideoResponse(BaseModel):
+    model: str
+    frames_sampled: int
+    frames_used: int
+    faces: list[VideoFace]
+    template: Vector
+    consistency: float
+    dropped: dict[str, int]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class IndexResponse(BaseModel):
+    service: str
+    version: str
+    models: dict[str, str | int | float]
+    links: dict[str, str]
+
+
+class StatusResponse(BaseModel):
+    status: str

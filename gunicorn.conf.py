@@ -1,0 +1,15 @@
+"""gunicorn settings for faceid; FACEID_HOST, FACEID_PORT and FACEID_WORKERS override."""
+
+import os
+
+bind = f"{os.environ.get('FACEID_HOST', '127.0.0.1')}:{os.environ.get('FACEID_PORT', '8000')}"
+workers = int(os.environ.get("FACEID_WORKERS", "2"))
+timeout = int(os.environ.get("FACEID_TIMEOUT", "120"))
+accesslog = "-"
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """Load the models once per worker, before it takes requests (``/ready`` turns 200)."""
+    from faceid.pipeline import PipelineConfig, get_pipeline
+
+    get_pipeline(PipelineConfig.from_mapping(worker.wsgi.config))
