@@ -1,0 +1,40 @@
+# faceid — `make run` serves, `make test` runs the suite; both install what is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FACEID_SHARED ?= $(abspath ../shared)
+
+.PHONY: install run test lint format eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check faceid tests bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format --check faceid tests bench
+	$(BIN)/mypy faceid
+
+format: install
+	$(BIN)/ruff format faceid tests bench
+	$(BIN)/ruff check --fix faceid tests bench
+
+eval: install
+	$(BIN)/faceid eval --pairs $(FACEID_SHARED)/faces/deepface/master.csv \
+	  --pairs $(FACEID_SHARED)/faces/deepface/face-recognition-pivot.csv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

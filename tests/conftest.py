@@ -1,0 +1,90 @@
+"""Shared fixtures: the app, its client, paths into ../shared, helpers for uploads.
+
+Tests find the shared faces and models through FACEID_SHARED (default ../shared
+beside the project) and skip with a reason when it is absent.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from faceid import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared").resolve()
+FACES = SHARED / "faces"
+DEEPFACE = FACES / "deepface"
+EXAMPLES = FACES / "face_recognition" / "examples"
+TEST_IMAGES = FACES / "face_recognition" / "tests" / "test_images"
+MODELS = SHARED / "models"
+
+needs_faces = pytest.mark.skipif(
+    not FACES.is_dir(), reason=f"shared face images not found at {FACES} (set FACEID_SHARED)"
+)
+needs_models = pytest.mark.skipif(
+    not MODELS.is_dir(), reason=f"shared ONNX models not found at {MODELS} (set FACEID_SHARED)"
+)
+
+ONNX_CONFIG = {
+    "FACEID_DETECTOR": "yunet",
+    "FACEID_EMBEDDER": "arcface",
+    "FACEID_ARCFACE_MODEL": "mobilefacenet-arcface",
+}
+
+
+@pytest.fixture(autouse=True)
+def _models_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the weights registry at the shared models and forbid downloads in tests."""
+    monkeypatch.setenv("FACEID_MODELS_DIR", str(MODELS))
+    monkeypatch.setenv("FACEID_ALLOW_DOWNLOAD", "0")
+
+
+def make_app(**config: Any) -> Flask:
+    return create_app({"TESTING": True, **config})
+
+
+@pytest.fixture
+def app() -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def onnx_client() -> FlaskClient:
+    return make_app(**ONNX_CONFIG).test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+def upload(path_or_bytes: Path | bytes, field: str = "image", name: str = "f.jpg") -> dict:
+    """A multipart body with one file."""
+    data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
+    return {field: (io.BytesIO(data), name)}
+
+
+def error_code(response: Any) -> str:
+    body = response.get_json()
+    assert body is not None, response.data[:200]
+    assert set(body) == {"error"}, body
+    assert body["error"]["message"], body
+    return str(body["error"]["code"])
+
+
+@pytest.fixture(scope="session")
+def tmp_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield tmp_path_factory.mktemp("media")

@@ -1,0 +1,77 @@
+"""Every detector that can run here, on real photos, through the one interface."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceid.errors import InvalidParameter, ModelUnavailable
+from faceid.media import decode_image
+from faceid.pipeline import Pipeline, PipelineConfig, get_pipeline
+
+from .conftest import EXAMPLES, needs_faces, needs_models
+
+RUNNABLE = ["hog", "yunet", "retinaface-onnx", "mtcnn"]
+
+
+def load(path):
+    return decode_image(path.read_bytes(), 50_000_000)
+
+
+@needs_faces
+@needs_models
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_detector_finds_one_face_with_landmarks_inside_it(name):
+    pipe = get_pipeline(PipelineConfig(detector=name))
+    image = load(EXAMPLES / "obama.jpg")
+    faces = pipe.detect(image)
+    assert faces, name
+    face = faces[0]
+    x1, y1, x2, y2 = face.box
+    assert ((face.landmarks[:, 0] > x1) & (face.landmarks[:, 0] < x2)).all()
+    assert ((face.landmarks[:, 1] > y1) & (face.landmarks[:, 1] < y2)).all()
+    left_eye, right_eye, nose, mouth_l, mouth_r = face.landmarks
+    assert left_eye[0] < right_eye[0] and mouth_l[0] < mouth_r[0]
+    assert max(left_eye[1], right_eye[1]) < nose[1] < min(mouth_l[1], mouth_r[1])
+    assert 0 < face.confidence <= 1
+
+
+@needs_faces
+@needs_models
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_detector_finds_both_people_largest_first(name):
+    pipe = get_pipeline(PipelineConfig(detector=name))
+    faces = pipe.detect(load(EXAMPLES / "two_people.jpg"))
+    assert len(faces) >= 2
+    areas = [f.area for f in faces]
+    assert areas == sorted(areas, reverse=True)
+
+
+@needs_faces
+@needs_models
+@pytest.mark.parametrize("name", ["hog", "yunet", "retinaface-onnx"])
+def test_downscaled_detection_maps_boxes_back(name):
+    """Detection runs on a copy at most 640 px wide; boxes must land on the full image."""
+    image = load(EXAMPLES / "obama-1080p.jpg")
+    small = get_pipeline(PipelineConfig(detector=name)).detect(image)[0]
+    full = Pipeline.load(PipelineConfig(detector=name, detect_max_side=0)).detect(image)[0]
+    assert np.abs(small.landmarks - full.landmarks).max() < 0.05 * full.width
+
+
+def test_no_face_in_a_blank_image():
+    pipe = get_pipeline(PipelineConfig())
+    assert pipe.detect(np.full((300, 300, 3), 127, dtype=np.uint8)) == []
+
+
+def test_retinaface_package_weights_missing_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEID_MODELS_DIR", str(tmp_path))
+    with pytest.raises(ModelUnavailable) as err:
+        Pipeline.load(PipelineConfig(detector="retinaface"))
+    message = err.value.message
+    assert "faceid models pull retinaface-resnet50" in message
+    assert "FACEID_MODELS_DIR" in message and str(tmp_path) in message
+
+
+def test_unknown_detector_is_refused():
+    with pytest.raises(InvalidParameter):
+        Pipeline.load(PipelineConfig(detector="nope"))
