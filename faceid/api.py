@@ -61,7 +61,7 @@ def _json_body(model: type[M]) -> M:
         if where.startswith("embedding"):
             raise InvalidEmbedding(
                 f"{where.split('.')[0]} must be a list of numbers, a list of such lists, "
-                "or {\"embedding\": [...], \"model\": \"...\"}."
+                'or {"embedding": [...], "model": "..."}.'
             ) from exc
         raise BadRequest(f"'{where}': {first['msg']}") from exc
 
@@ -100,8 +100,11 @@ def index() -> Any:
         models={
             "detector": cfg["FACEID_DETECTOR"],
             "embedder": cfg["FACEID_EMBEDDER"],
-            **({"arcface_model": cfg["FACEID_ARCFACE_MODEL"]}
-               if cfg["FACEID_EMBEDDER"] == "arcface" else {}),
+            **(
+                {"arcface_model": cfg["FACEID_ARCFACE_MODEL"]}
+                if cfg["FACEID_EMBEDDER"] == "arcface"
+                else {}
+            ),
         },
         links={
             "extract_image": url_for("faceid.extract_embeddings_from_image"),
@@ -121,8 +124,9 @@ def health() -> Any:
 
 
 @bp.get("/ready")
-@spec.validate(resp=Response(HTTP_200=StatusResponse, HTTP_503=StatusResponse),
-               skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=StatusResponse, HTTP_503=StatusResponse), skip_validation=True
+)
 def ready() -> Any:
     loaded = is_loaded(PipelineConfig.from_mapping(current_app.config))
     return jsonify(status="ready" if loaded else "loading"), 200 if loaded else 503
@@ -134,8 +138,12 @@ def openapi() -> Any:
 
 
 @bp.post("/extract_embeddings_from_image")
-@spec.validate(query=ExtractQuery, json=ImageRequest,
-               resp=Response(HTTP_200=ImageResponse, **_ERRORS), skip_validation=True)
+@spec.validate(
+    query=ExtractQuery,
+    json=ImageRequest,
+    resp=Response(HTTP_200=ImageResponse, **_ERRORS),
+    skip_validation=True,
+)
 def extract_embeddings_from_image() -> Any:
     """Embeddings of the faces in an image (multipart ``image`` or base64 JSON), largest first."""
     query = _query(ExtractQuery)
@@ -144,8 +152,9 @@ def extract_embeddings_from_image() -> Any:
 
 
 @bp.post("/extract_embeddings_from_video")
-@spec.validate(json=VideoRequest, resp=Response(HTTP_200=VideoResponse, **_ERRORS),
-               skip_validation=True)
+@spec.validate(
+    json=VideoRequest, resp=Response(HTTP_200=VideoResponse, **_ERRORS), skip_validation=True
+)
 def extract_embeddings_from_video() -> Any:
     """Per-frame embeddings, a template and a consistency score from a short video."""
     data = _upload("video", VideoRequest)
@@ -153,8 +162,9 @@ def extract_embeddings_from_video() -> Any:
 
 
 @bp.post("/compare_embeddings")
-@spec.validate(json=CompareRequest, resp=Response(HTTP_200=CompareResponse, **_ERRORS),
-               skip_validation=True)
+@spec.validate(
+    json=CompareRequest, resp=Response(HTTP_200=CompareResponse, **_ERRORS), skip_validation=True
+)
 def compare_embeddings() -> Any:
     """Cosine similarity and an unlock/locked verdict for two embeddings (or lists)."""
     body = _json_body(CompareRequest)

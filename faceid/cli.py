@@ -1,9 +1,9 @@
 """The ``faceid`` command: manage model weights and evaluate pipelines.
 
-    faceid models list              which weights are present, SHA-256, upstream address
-    faceid models pull ID [ID ...]  download and verify (needs internet)
-    faceid models check             verify every present file; exit 1 on a bad one
-    faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
+faceid models list              which weights are present, SHA-256, upstream address
+faceid models pull ID [ID ...]  download and verify (needs internet)
+faceid models check             verify every present file; exit 1 on a bad one
+faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ OFFLINE_DEFAULT = "(pip package; no download)"
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 def main(verbose: bool) -> None:
     """faceid: face verification service tools."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s %(message)s",
+    )
 
 
 @main.group()
@@ -57,8 +59,9 @@ def models_pull(ids: tuple[str, ...]) -> None:
     """Download and verify weights (all when no ID is given)."""
     unknown = [i for i in ids if i not in weights.WEIGHTS]
     if unknown:
-        raise click.UsageError(f"unknown model(s) {', '.join(unknown)}; "
-                               f"known: {', '.join(weights.WEIGHTS)}")
+        raise click.UsageError(
+            f"unknown model(s) {', '.join(unknown)}; known: {', '.join(weights.WEIGHTS)}"
+        )
     failed = False
     for weight_id in ids or tuple(weights.WEIGHTS):
         try:
@@ -87,31 +90,50 @@ def models_check() -> None:
 
 
 @main.command("eval")
-@click.option("--pairs", "pair_files", multiple=True, required=True, type=click.Path(
-    exists=True, dir_okay=False, path_type=Path), help="CSV of labelled pairs (repeatable).")
-@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of the images (default: the first CSV's folder).")
+@click.option(
+    "--pairs",
+    "pair_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV of labelled pairs (repeatable).",
+)
+@click.option(
+    "--images",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of the images (default: the first CSV's folder).",
+)
 @click.option("--detector", default="hog", show_default=True)
 @click.option("--embedder", default="dlib", show_default=True)
 @click.option("--arcface-model", default="arcface-deepface", show_default=True)
 @click.option("--threshold", type=float, help="Threshold to report (default: the model's).")
-def evaluate_cmd(pair_files: tuple[Path, ...], images: Path | None, detector: str,
-                 embedder: str, arcface_model: str, threshold: float | None) -> None:
+def evaluate_cmd(
+    pair_files: tuple[Path, ...],
+    images: Path | None,
+    detector: str,
+    embedder: str,
+    arcface_model: str,
+    threshold: float | None,
+) -> None:
     """Accuracy at the default threshold, the best threshold, and ms per face, as JSON."""
     from .evaluate import accuracy, best_threshold, embed_files, read_pairs, similarities
     from .pipeline import Pipeline, PipelineConfig
     from .service import THRESHOLDS
 
-    pipe = Pipeline.load(PipelineConfig(detector=detector, embedder=embedder,
-                                        arcface_model=arcface_model))
+    pipe = Pipeline.load(
+        PipelineConfig(detector=detector, embedder=embedder, arcface_model=arcface_model)
+    )
     threshold = THRESHOLDS.get(pipe.model_id, 0.5) if threshold is None else threshold
     lists = {p.name: read_pairs(p) for p in pair_files}
     folder = images or pair_files[0].parent
     names = {n for pairs in lists.values() for p in pairs for n in (p.left, p.right)}
     emb = embed_files(pipe, folder, names)
     report: dict[str, object] = {
-        "detector": detector, "model": pipe.model_id, "threshold": threshold,
-        "ms_per_face": round(emb.seconds_per_face * 1000, 1), "no_face": emb.missing,
+        "detector": detector,
+        "model": pipe.model_id,
+        "threshold": threshold,
+        "ms_per_face": round(emb.seconds_per_face * 1000, 1),
+        "no_face": emb.missing,
     }
     all_sims, all_labels = [], []
     for name, pairs in lists.items():
@@ -119,12 +141,19 @@ def evaluate_cmd(pair_files: tuple[Path, ...], images: Path | None, detector: st
         all_sims.append(sims)
         all_labels.append(labels)
         best_t, best_acc = best_threshold(sims, labels)
-        report[name] = {"pairs": len(pairs), "accuracy": round(accuracy(sims, labels, threshold), 4),
-                        "best_threshold": round(best_t, 3), "best_accuracy": round(best_acc, 4)}
+        report[name] = {
+            "pairs": len(pairs),
+            "accuracy": round(accuracy(sims, labels, threshold), 4),
+            "best_threshold": round(best_t, 3),
+            "best_accuracy": round(best_acc, 4),
+        }
     sims, labels = np.concatenate(all_sims), np.concatenate(all_labels)
     best_t, best_acc = best_threshold(sims, labels)
-    report["all"] = {"accuracy": round(accuracy(sims, labels, threshold), 4),
-                     "best_threshold": round(best_t, 3), "best_accuracy": round(best_acc, 4)}
+    report["all"] = {
+        "accuracy": round(accuracy(sims, labels, threshold), 4),
+        "best_threshold": round(best_t, 3),
+        "best_accuracy": round(best_acc, 4),
+    }
     click.echo(json.dumps(report))
 
 

@@ -39,6 +39,7 @@ def from_environ(environ: dict[str, str] | None = None) -> dict[str, Any]:
             try:
                 out[key] = _coerce(default, environ[key])
             except ValueError as exc:
-                raise ValueError(f"{key}={environ[key]!r} is not a valid {type(default).__name__}")\
-                    from exc
+                raise ValueError(
+                    f"{key}={environ[key]!r} is not a valid {type(default).__name__}"
+                ) from exc
     return out

@@ -33,8 +33,11 @@ def configure(level: str = "INFO", json_lines: bool = True) -> None:
         return
     handler = logging.StreamHandler()
     handler._faceid = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -40,8 +41,8 @@ def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
                     height=height,
                     max_pixels=max_pixels,
                 )
-            img = ImageOps.exif_transpose(img)
-            rgb = np.asarray(img.convert("RGB"))
+            upright = ImageOps.exif_transpose(img)
+            rgb = np.asarray(upright.convert("RGB"))
     except ImageTooLarge:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -53,6 +54,15 @@ def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
     if rgb.ndim != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise InvalidImage("The image has no pixels.")
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def _is_still_image(data: bytes) -> bool:
+    """True for bytes Pillow recognises as an image (FFmpeg would open them as a 1-frame video)."""
+    try:
+        with Image.open(io.BytesIO(data)):
+            return True
+    except Exception:  # noqa: BLE001 - anything Pillow cannot open is not a still image
+        return False
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,11 @@ class VideoFile:
     def __init__(self, data: bytes, max_pixels: int) -> None:
         if not data:
             raise EmptyFile("The uploaded video is empty.")
+        if _is_still_image(data):
+            raise InvalidVideo(
+                "The file is a still image, not a video; "
+                "send it to /extract_embeddings_from_image instead."
+            )
         self.max_pixels = max_pixels
         fd, self.path = tempfile.mkstemp(prefix="faceid-", suffix=".video")
         with os.fdopen(fd, "wb") as fh:
@@ -103,10 +118,8 @@ class VideoFile:
         cap = getattr(self, "_cap", None)
         if cap is not None:
             cap.release()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.path)
-        except OSError:
-            pass
 
     def sample(self, max_frames: int, seek_gap: int = 24) -> Iterator[Frame]:
         """Up to ``max_frames`` frames spread evenly over the clip.
@@ -117,8 +130,11 @@ class VideoFile:
         if self.frame_count <= 0:
             yield from self._sequential(max_frames)
             return
-        wanted = np.unique(np.linspace(0, self.frame_count - 1, min(max_frames, self.frame_count))
-                           .round().astype(int))
+        wanted = np.unique(
+            np.linspace(0, self.frame_count - 1, min(max_frames, self.frame_count))
+            .round()
+            .astype(int)
+        )
         position = 0
         for index in wanted:
             gap = int(index) - position

@@ -120,8 +120,10 @@ def _arcface(cfg: PipelineConfig) -> Embedder:
         path = Path(name).expanduser()
         meta = path.with_suffix(".json")
         if not path.is_file():
-            raise ModelUnavailable(f"FACEID_ARCFACE_MODEL={name} is neither a known model id "
-                                   f"({', '.join(SPECS)}) nor an existing .onnx file.")
+            raise ModelUnavailable(
+                f"FACEID_ARCFACE_MODEL={name} is neither a known model id "
+                f"({', '.join(SPECS)}) nor an existing .onnx file."
+            )
         spec = ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
     return ArcFaceEmbedder(onnx_session(path, cfg.onnx_threads), spec)
 
@@ -161,8 +163,11 @@ class Pipeline:
         pipe = cls(DETECTORS[cfg.detector](cfg), EMBEDDERS[cfg.embedder](cfg))
         log.info(
             "models loaded",
-            extra={"detector": cfg.detector, "model": pipe.model_id,
-                   "seconds": round(time.perf_counter() - started, 2)},
+            extra={
+                "detector": cfg.detector,
+                "model": pipe.model_id,
+                "seconds": round(time.perf_counter() - started, 2),
+            },
         )
         return pipe
 

@@ -176,7 +176,7 @@ def compare(req: CompareRequest, default_model: str) -> dict[str, Any]:
     if threshold is None:
         raise InvalidEmbedding(
             f"No default threshold for {dim}-value vectors of unknown model; "
-            f"send \"model\" (one of {', '.join(THRESHOLDS)}) or \"threshold\".",
+            f'send "model" (one of {", ".join(THRESHOLDS)}) or "threshold".',
         )
     sims = l2_normalize(left.astype(np.float32)) @ l2_normalize(right.astype(np.float32)).T
     i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)

@@ -57,9 +57,7 @@ WEIGHTS: dict[str, WeightFile] = {
         WeightFile(
             id="retinaface-mnet025",
             filename="retinaface_mnet025.onnx",
-            urls=(
-                "https://github.com/kgzhwang/Pytorch_Retinaface/raw/master/FaceDetector.onnx",
-            ),
+            urls=("https://github.com/kgzhwang/Pytorch_Retinaface/raw/master/FaceDetector.onnx",),
             sha256="e0e19bad8494b3f7a7edb39a90194ff055923e13a3453569a454386f857fe538",
             description="RetinaFace MobileNet-0.25, 640x640 ONNX export",
             licence="MIT",
@@ -67,7 +65,9 @@ WEIGHTS: dict[str, WeightFile] = {
         WeightFile(
             id="mobilefacenet-arcface",
             filename="mobilefacenet_arcface.onnx",
-            urls=("https://github.com/foamliu/MobileFaceNet/raw/master/weights/MobileFaceNet.onnx",),
+            urls=(
+                "https://github.com/foamliu/MobileFaceNet/raw/master/weights/MobileFaceNet.onnx",
+            ),
             sha256="b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
             description="MobileFaceNet trained with ArcFace loss, 128-d",
             licence="Apache-2.0",

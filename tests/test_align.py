@@ -8,8 +8,9 @@ import pytest
 from faceid.align import ARCFACE_TEMPLATE, align_face, canonical_landmarks, similarity_transform
 
 
-@pytest.mark.parametrize(("angle", "scale", "shift"), [(0, 1, (0, 0)), (30, 2.5, (10, -4)),
-                                                        (-75, 0.4, (100, 200))])
+@pytest.mark.parametrize(
+    ("angle", "scale", "shift"), [(0, 1, (0, 0)), (30, 2.5, (10, -4)), (-75, 0.4, (100, 200))]
+)
 def test_similarity_transform_recovers_a_known_transform(angle, scale, shift):
     theta = np.radians(angle)
     rot = scale * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])

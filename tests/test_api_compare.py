@@ -11,9 +11,11 @@ from .conftest import EXAMPLES, error_code, needs_faces, upload
 
 URL = "/compare_embeddings"
 
+
 def unit(seed: int, dim: int = 128) -> list[float]:
     v = np.random.default_rng(seed).normal(size=dim)
     return (v / np.linalg.norm(v)).tolist()
+
 
 def test_identical_vectors_unlock(client):
     v = unit(1)
@@ -25,48 +27,75 @@ def test_identical_vectors_unlock(client):
     assert body["threshold"] == THRESHOLDS["dlib-resnet-v1"]
     assert body["model"] == "dlib-resnet-v1"
 
+
 def test_unrelated_vectors_stay_locked(client):
     r = client.post(URL, json={"embedding1": unit(1), "embedding2": unit(2)})
     assert r.json["verdict"] == "locked" and r.json["match"] is False
+
 
 def test_explicit_threshold_wins(client):
     r = client.post(URL, json={"embedding1": unit(1), "embedding2": unit(2), "threshold": -1})
     assert r.json["threshold"] == -1 and r.json["verdict"] == "unlock"
 
+
 def test_lists_use_the_best_pair(client):
     target = unit(7)
-    r = client.post(URL, json={"embedding1": [unit(1), unit(2), target],
-                               "embedding2": [unit(3), target]})
+    r = client.post(
+        URL, json={"embedding1": [unit(1), unit(2), target], "embedding2": [unit(3), target]}
+    )
     assert r.json["best_pair"] == [2, 1] and r.json["verdict"] == "unlock"
+
 
 def test_face_objects_are_accepted_with_their_model(client):
     v = unit(3)
-    r = client.post(URL, json={"embedding1": {"embedding": v, "model": "dlib-resnet-v1"},
-                               "embedding2": [{"embedding": v, "model": "dlib-resnet-v1"}]})
+    r = client.post(
+        URL,
+        json={
+            "embedding1": {"embedding": v, "model": "dlib-resnet-v1"},
+            "embedding2": [{"embedding": v, "model": "dlib-resnet-v1"}],
+        },
+    )
     assert r.status_code == 200 and r.json["model"] == "dlib-resnet-v1"
+
 
 @needs_faces
 def test_real_faces_round_trip(client):
     def emb(name):
-        return client.post("/extract_embeddings_from_image",
-                           data=upload(EXAMPLES / name)).json["faces"][0]
+        return client.post("/extract_embeddings_from_image", data=upload(EXAMPLES / name)).json[
+            "faces"
+        ][0]
 
     obama, obama2, biden = emb("obama.jpg"), emb("obama2.jpg"), emb("biden.jpg")
-    assert client.post(URL, json={"embedding1": obama, "embedding2": obama2}).json["verdict"] \
+    assert (
+        client.post(URL, json={"embedding1": obama, "embedding2": obama2}).json["verdict"]
         == "unlock"
-    assert client.post(URL, json={"embedding1": obama, "embedding2": biden}).json["verdict"] \
+    )
+    assert (
+        client.post(URL, json={"embedding1": obama, "embedding2": biden}).json["verdict"]
         == "locked"
+    )
+
 
 BAD = [
     ("different lengths", {"embedding1": unit(1), "embedding2": unit(1, 512)}, "model_mismatch"),
-    ("different models", {"embedding1": {"embedding": unit(1), "model": "dlib-resnet-v1"},
-                          "embedding2": {"embedding": unit(1),
-                                         "model": "arcface:mobilefacenet-arcface"}},
-     "model_mismatch"),
-    ("model vs length", {"embedding1": unit(1, 512), "embedding2": unit(2, 512),
-                         "model": "dlib-resnet-v1"}, "model_mismatch"),
-    ("ragged list", {"embedding1": [unit(1), unit(1, 64)], "embedding2": unit(1)},
-     "model_mismatch"),
+    (
+        "different models",
+        {
+            "embedding1": {"embedding": unit(1), "model": "dlib-resnet-v1"},
+            "embedding2": {"embedding": unit(1), "model": "arcface:mobilefacenet-arcface"},
+        },
+        "model_mismatch",
+    ),
+    (
+        "model vs length",
+        {"embedding1": unit(1, 512), "embedding2": unit(2, 512), "model": "dlib-resnet-v1"},
+        "model_mismatch",
+    ),
+    (
+        "ragged list",
+        {"embedding1": [unit(1), unit(1, 64)], "embedding2": unit(1)},
+        "model_mismatch",
+    ),
     ("empty vector", {"embedding1": [], "embedding2": unit(1)}, "invalid_embedding"),
     ("zero vector", {"embedding1": [0.0] * 128, "embedding2": unit(1)}, "invalid_embedding"),
     ("strings", {"embedding1": ["a"] * 128, "embedding2": unit(1)}, "invalid_embedding"),
@@ -74,14 +103,24 @@ BAD = [
     ("a number", {"embedding1": 3, "embedding2": unit(1)}, "invalid_embedding"),
     ("null", {"embedding1": None, "embedding2": unit(1)}, "invalid_embedding"),
     ("huge", {"embedding1": [0.1] * 10000, "embedding2": [0.1] * 10000}, "invalid_embedding"),
-    ("unknown model length", {"embedding1": unit(1, 7), "embedding2": unit(2, 7)},
-     "invalid_embedding"),
+    (
+        "unknown model length",
+        {"embedding1": unit(1, 7), "embedding2": unit(2, 7)},
+        "invalid_embedding",
+    ),
     ("missing embedding2", {"embedding1": unit(1)}, "missing_field"),
-    ("threshold too big", {"embedding1": unit(1), "embedding2": unit(1), "threshold": 5},
-     "bad_request"),
-    ("threshold a string", {"embedding1": unit(1), "embedding2": unit(1), "threshold": "x"},
-     "bad_request"),
+    (
+        "threshold too big",
+        {"embedding1": unit(1), "embedding2": unit(1), "threshold": 5},
+        "bad_request",
+    ),
+    (
+        "threshold a string",
+        {"embedding1": unit(1), "embedding2": unit(1), "threshold": "x"},
+        "bad_request",
+    ),
 ]
+
 
 @pytest.mark.parametrize(("label", "body", "code"), BAD, ids=[b[0] for b in BAD])
 def test_bad_vectors(client, label, body, code):
@@ -89,18 +128,24 @@ def test_bad_vectors(client, label, body, code):
     assert 400 <= r.status_code < 500, (label, r.json)
     assert error_code(r) == code
 
+
 @pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_values(client, bad):
     v = unit(1)
     text = "[" + ",".join([bad] + [repr(x) for x in v[1:]]) + "]"
-    body = '{"embedding1": %s, "embedding2": %s}' % (text, v)
+    body = f'{{"embedding1": {text}, "embedding2": {v}}}'
     r = client.post(URL, data=body, content_type="application/json")
     assert r.status_code == 422 and error_code(r) == "invalid_embedding"
 
+
 @pytest.mark.parametrize(
     ("data", "ctype"),
-    [("{not json", "application/json"), ("[1, 2]", "application/json"),
-     ("embedding1=1", "application/x-www-form-urlencoded"), ("", "application/json")],
+    [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("embedding1=1", "application/x-www-form-urlencoded"),
+        ("", "application/json"),
+    ],
 )
 def test_malformed_json(client, data, ctype):
     r = client.post(URL, data=data, content_type=ctype)

@@ -160,8 +160,9 @@ def test_bad_requests(client, kwargs, status, code):
     assert error_code(r) == code
 
 
-@pytest.mark.parametrize("query", ["max_faces=0", "max_faces=-1", "max_faces=abc",
-                                   "max_faces=1000"])
+@pytest.mark.parametrize(
+    "query", ["max_faces=0", "max_faces=-1", "max_faces=abc", "max_faces=1000"]
+)
 def test_bad_max_faces(client, query):
     r = client.post(f"{URL}?{query}", data=upload(png(10, 10)))
     assert r.status_code == 400 and error_code(r) == "invalid_parameter"

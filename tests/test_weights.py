@@ -94,8 +94,11 @@ def test_cli_check_fails_on_a_bad_file(tmp_path, monkeypatch):
 def test_cli_pull_reports_failure_offline(tmp_path, monkeypatch):
     """Pulling from a file:// address that does not exist stands in for no network."""
     monkeypatch.setenv("FACEID_MODELS_DIR", str(tmp_path))
-    monkeypatch.setitem(weights.WEIGHTS, "yunet", replace(
-        weights.WEIGHTS["yunet"], urls=((tmp_path / "gone.onnx").as_uri(),)))
+    monkeypatch.setitem(
+        weights.WEIGHTS,
+        "yunet",
+        replace(weights.WEIGHTS["yunet"], urls=((tmp_path / "gone.onnx").as_uri(),)),
+    )
     result = CliRunner().invoke(main, ["models", "pull", "yunet"])
     assert result.exit_code == 1 and "FAILED" in result.output
 
@@ -105,8 +108,9 @@ def test_cli_pull_copies_and_verifies(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEID_MODELS_DIR", str(tmp_path / "models"))
     src = tmp_path / "upstream.onnx"
     shutil.copy(MODELS / "face_detection_yunet_2023mar.onnx", src)
-    monkeypatch.setitem(weights.WEIGHTS, "yunet", replace(
-        weights.WEIGHTS["yunet"], urls=(src.as_uri(),)))
+    monkeypatch.setitem(
+        weights.WEIGHTS, "yunet", replace(weights.WEIGHTS["yunet"], urls=(src.as_uri(),))
+    )
     result = CliRunner().invoke(main, ["models", "pull", "yunet"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "models" / "face_detection_yunet_2023mar.onnx").is_file()

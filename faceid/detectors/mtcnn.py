@@ -18,8 +18,9 @@ class MtcnnDetector(Detector):
 
     name = "mtcnn"
 
-    def __init__(self, model: Any | None = None, min_confidence: float = 0.9,
-                 max_side: int = 640) -> None:
+    def __init__(
+        self, model: Any | None = None, min_confidence: float = 0.9, max_side: int = 640
+    ) -> None:
         super().__init__(max_side)
         if model is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -26,8 +26,12 @@ def prior_boxes(size: int) -> np.ndarray:
             for j in range(cells):
                 for min_size in sizes:
                     priors.append(
-                        [(j + 0.5) * step / size, (i + 0.5) * step / size,
-                         min_size / size, min_size / size]
+                        [
+                            (j + 0.5) * step / size,
+                            (i + 0.5) * step / size,
+                            min_size / size,
+                            min_size / size,
+                        ]
                     )
     return np.array(priors, dtype=np.float32)
 
