@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 
 #: Default thresholds by model id; calibrated figures are in README ("Accuracy").
 THRESHOLDS: dict[str, float] = {
-    "dlib-resnet-v1": 0.92,
-    "arcface:mobilefacenet-arcface": 0.47,
+    "dlib-resnet-v1": 0.925,
+    "arcface:mobilefacenet-arcface": 0.42,
     "arcface:arcface-deepface": 0.32,
 }
 DIMS: dict[str, int] = {

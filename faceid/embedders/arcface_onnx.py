@@ -26,7 +26,7 @@ class ArcFaceSpec:
 
     ``channels``: "RGB" or "BGR"; ``mean``/``std``: per channel, in the model's channel
     order and 0..255 units; ``layout``: "NCHW" or "NHWC" (read from the graph when
-    None); ``threshold``: the calibrated cosine threshold.
+    None). Default thresholds live in :data:`faceid.service.THRESHOLDS`.
     """
 
     name: str
@@ -35,7 +35,6 @@ class ArcFaceSpec:
     mean: tuple[float, float, float] = (127.5, 127.5, 127.5)
     std: tuple[float, float, float] = (127.5, 127.5, 127.5)
     layout: str | None = None
-    threshold: float = 0.35
 
     @classmethod
     def from_json(cls, path: Path) -> ArcFaceSpec:
@@ -46,7 +45,7 @@ class ArcFaceSpec:
         return cls(**data)
 
 
-#: Known models, by weight id. Figures for thresholds are in README ("Accuracy").
+#: Known models, by weight id.
 SPECS: dict[str, ArcFaceSpec] = {
     # pixel/255 then ImageNet mean/std, RGB, NCHW
     "mobilefacenet-arcface": ArcFaceSpec(
@@ -54,7 +53,6 @@ SPECS: dict[str, ArcFaceSpec] = {
         channels="RGB",
         mean=(123.675, 116.28, 103.53),
         std=(58.395, 57.12, 57.375),
-        threshold=0.40,
     ),
     # DeepFace's ArcFace (ResNet-34, 512-d): BGR, pixel/255 ("base"), NHWC
     "arcface-deepface": ArcFaceSpec(
@@ -62,7 +60,6 @@ SPECS: dict[str, ArcFaceSpec] = {
         channels="BGR",
         mean=(0.0, 0.0, 0.0),
         std=(255.0, 255.0, 255.0),
-        threshold=0.32,
     ),
 }
 
@@ -79,7 +76,6 @@ class ArcFaceEmbedder(Embedder):
         out_shape = session.get_outputs()[0].shape
         self.dim = int(out_shape[-1])
         self.model_id = f"arcface:{spec.name}"
-        self.threshold = spec.threshold
         self._mean = np.array(spec.mean, dtype=np.float32)
         self._std = np.array(spec.std, dtype=np.float32)
         batch = inp.shape[0]

@@ -21,8 +21,6 @@ class Embedder(ABC):
 
     model_id: str = "base"
     dim: int = 0
-    #: cosine similarity at or above which two faces are the same person
-    threshold: float = 0.5
 
     @abstractmethod
     def embed(self, items: Sequence[FaceCrop]) -> np.ndarray:

@@ -21,7 +21,6 @@ class DlibEmbedder(Embedder):
 
     model_id = "dlib-resnet-v1"
     dim = 128
-    threshold = 0.92
 
     def __init__(self) -> None:
         import dlib

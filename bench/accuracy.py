@@ -1,0 +1,110 @@
+"""Accuracy and speed of every detector x embedder that runs here, on the shared pair lists.
+
+    python bench/accuracy.py [--detectors hog,yunet,...] [--out bench/ACCURACY.md]
+
+Prints a Markdown table: accuracy at each model's default threshold on
+master.csv and face-recognition-pivot.csv, the best threshold on both lists
+together, and ms per face (detect + align + embed, one image at a time, largest
+face). Also prints, per model, the threshold that maximises the worst accuracy
+over all detectors: the calibration behind ``faceid.service.THRESHOLDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from faceid.evaluate import (  # noqa: E402
+    accuracy,
+    best_threshold,
+    embed_files,
+    read_pairs,
+    similarities,
+)
+from faceid.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from faceid.service import THRESHOLDS  # noqa: E402
+
+log = logging.getLogger("bench.accuracy")
+SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared")
+EMBEDDERS = {"dlib": "dlib-resnet-v1", "arcface": "arcface:mobilefacenet-arcface"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--detectors", default="hog,yunet,retinaface-onnx,mtcnn")
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    os.environ.setdefault("FACEID_MODELS_DIR", str(SHARED / "models"))
+    folder = SHARED / "faces" / "deepface"
+    lists = {
+        "master.csv": read_pairs(folder / "master.csv"),
+        "pivot.csv": read_pairs(folder / "face-recognition-pivot.csv"),
+    }
+    names = {n for pairs in lists.values() for p in pairs for n in (p.left, p.right)}
+    rows, scores = [], {}
+    for detector in args.detectors.split(","):
+        for embedder in EMBEDDERS:
+            cfg = PipelineConfig(
+                detector=detector, embedder=embedder, arcface_model="mobilefacenet-arcface"
+            )
+            pipe = Pipeline.load(cfg)
+            embed_files(pipe, folder, list(names)[:3])  # warm-up
+            emb = embed_files(pipe, folder, names)
+            per_list = {k: similarities(v, emb) for k, v in lists.items()}
+            sims = np.concatenate([s for s, _ in per_list.values()])
+            labels = np.concatenate([lab for _, lab in per_list.values()])
+            scores[(detector, pipe.model_id)] = (sims, labels)
+            t = THRESHOLDS[pipe.model_id]
+            best_t, best_acc = best_threshold(sims, labels)
+            rows.append(
+                f"| {detector} | {pipe.model_id} | "
+                + " | ".join(f"{accuracy(s, lab, t):.2%}" for s, lab in per_list.values())
+                + f" | {t:.3f} | {best_t:.3f} ({best_acc:.2%}) | "
+                f"{emb.seconds_per_face * 1000:.0f} | {len(emb.missing)} |"
+            )
+            log.info(rows[-1])
+    header = (
+        "| detector | model | master.csv (299) | pivot.csv (280) | default threshold | "
+        "best threshold (accuracy) | ms/face | images with no face |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
+    lines = [
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "",
+        header,
+        *rows,
+        "",
+        "Calibration (threshold with the best mean accuracy over detectors, both lists):",
+    ]
+    for model in sorted({m for _, m in scores}):
+        pairs = [v for (d, m), v in scores.items() if m == model]
+        grid = np.round(np.arange(-0.2, 1.0, 0.005), 3)
+        mean = np.array([np.mean([accuracy(s, lab, t) for s, lab in pairs]) for t in grid])
+        good = grid[mean == mean.max()]
+        per_detector = ", ".join(
+            f"{d} {accuracy(*v, float(np.median(good))):.2%}"
+            for (d, m), v in scores.items()
+            if m == model
+        )
+        lines.append(
+            f"- {model}: {good.min():.3f}..{good.max():.3f} (mean {mean.max():.2%}); "
+            f"at {float(np.median(good)):.3f}: {per_detector}"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
