@@ -33,6 +33,24 @@ M = TypeVar("M", bound=BaseModel)
 _ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 413, 415, 422, 503)}
 
 
+_KEYED = {
+    "faceid.extract_embeddings_from_image",
+    "faceid.extract_embeddings_from_video",
+    "faceid.compare_embeddings",
+}
+
+
+@bp.before_request
+def _require_key() -> None:
+    """The original endpoints store nothing and stay open unless FACEID_REQUIRE_KEY=1."""
+    if current_app.config["FACEID_REQUIRE_KEY"] and request.endpoint in _KEYED:
+        from .auth import authenticate
+        from .store import open_store
+        from .v1 import presented_key
+
+        authenticate(open_store(current_app.config), presented_key())
+
+
 def _pipeline() -> Pipeline:
     return get_pipeline(PipelineConfig.from_mapping(current_app.config))
 

@@ -35,8 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logs.configure(app.config["FACEID_LOG_LEVEL"], app.config["FACEID_JSON_LOGS"])
 
     from .api import bp, spec
+    from .v1 import bp as v1_bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(v1_bp)
     spec.register(app)
     _register_errors(app)
 
@@ -49,7 +51,11 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(FaceIdError)
     def faceid_error(exc: FaceIdError) -> Any:
         log.info("request refused", extra={"code": exc.code, "status": exc.status})
-        return jsonify(exc.to_dict()), exc.status
+        response = jsonify(exc.to_dict())
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response, exc.status
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge) -> Any:

@@ -89,6 +89,58 @@ def models_check() -> None:
     sys.exit(1 if bad else 0)
 
 
+def _store():  # noqa: ANN202 - a Store; imported lazily to keep the CLI light
+    from . import config
+    from .store import open_store
+
+    return open_store({**config.DEFAULTS, **config.from_environ()})
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the store's schema (SQLite file or FACEID_DATABASE_URL)."""
+    store = _store()
+    click.echo(f"schema up to date in {store.describe()}")
+
+
+@main.group()
+def keys() -> None:
+    """API keys of organisations."""
+
+
+@keys.command("create")
+@click.option("--org", required=True, help="Organisation name (created if new).")
+@click.option("--scope", required=True, type=click.Choice(["enroll", "unlock", "admin"]))
+def keys_create(org: str, scope: str) -> None:
+    """Create a key and print it once: it is stored hashed and cannot be shown again."""
+    from .auth import create_key
+
+    key_id, key = create_key(_store(), org, scope)
+    click.echo(f"key id: {key_id}  org: {org}  scope: {scope}", err=True)
+    click.echo(key)
+
+
+@keys.command("list")
+@click.option("--org", required=True)
+def keys_list(org: str) -> None:
+    """Key ids, scopes and whether they are revoked (never the keys)."""
+    store = _store()
+    found = store.org_by_name(org)
+    if found is None:
+        raise click.UsageError(f"no organisation named {org!r}")
+    for key in store.list_keys(found.id):
+        click.echo(f"{key.id}  {key.scope:<7} {'revoked' if key.revoked else 'active'}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id."""
+    if not _store().revoke_key(key_id):
+        raise click.UsageError(f"no active key {key_id!r}")
+    click.echo(f"revoked {key_id}")
+
+
 @main.command("eval")
 @click.option(
     "--pairs",

@@ -65,7 +65,7 @@ def extract_image(pipe: Pipeline, data: bytes, max_faces: int, limits: Limits) -
     }
 
 
-def _single_face(faces: list[Face]) -> str | None:
+def single_face(faces: list[Face]) -> str | None:
     """Why a video frame is unusable, or None when it holds exactly one main face."""
     if not faces:
         return "no_face"
@@ -85,7 +85,7 @@ def extract_video(pipe: Pipeline, data: bytes, limits: Limits) -> dict[str, Any]
         for frame in video.sample(limits.video_max_frames):
             sampled += 1
             faces = pipe.detect(frame.image)
-            reason = _single_face(faces)
+            reason = single_face(faces)
             if reason:
                 dropped[reason] += 1
                 continue

@@ -88,3 +88,30 @@ def error_code(response: Any) -> str:
 @pytest.fixture(scope="session")
 def tmp_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server for the session: FACEID_TEST_DATABASE_URL, or one started here."""
+    from .pg import TempPostgres
+
+    url = os.environ.get("FACEID_TEST_DATABASE_URL")
+    if url:
+        yield type("External", (), {"new_database": staticmethod(lambda: url)})()
+        return
+    try:
+        server = TempPostgres()
+    except (RuntimeError, OSError, KeyError) as exc:
+        pytest.skip(f"no PostgreSQL here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Settings for a fresh, empty store of each kind."""
+    if request.param == "sqlite":
+        return {"FACEID_DATA_DIR": str(tmp_path / "data")}
+    return {"FACEID_DATABASE_URL": request.getfixturevalue("postgres").new_database()}

@@ -1,0 +1,76 @@
+"""Versioned schema migrations, written once for both SQLite and PostgreSQL.
+
+``{float}``, ``{blob}`` and ``{serial}`` are replaced by each dialect's types.
+A migration is a list of statements; the store applies the ones above the
+version recorded in ``schema_version``, each migration in one transaction.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 1: organisations, keys, subjects, templates, locks, grants, lockout, audit
+    [
+        """CREATE TABLE orgs (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            model_id TEXT,
+            version BIGINT NOT NULL DEFAULT 0,
+            created_at {float} NOT NULL)""",
+        """CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+            scope TEXT NOT NULL,
+            key_hash TEXT NOT NULL,
+            created_at {float} NOT NULL,
+            revoked_at {float})""",
+        """CREATE TABLE subjects (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            created_at {float} NOT NULL)""",
+        "CREATE INDEX subjects_by_org ON subjects (org_id, created_at)",
+        """CREATE TABLE templates (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+            subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector {blob} NOT NULL,
+            encrypted INTEGER NOT NULL,
+            quality {float} NOT NULL,
+            source TEXT NOT NULL,
+            image {blob},
+            created_at {float} NOT NULL)""",
+        "CREATE INDEX templates_by_org ON templates (org_id)",
+        "CREATE INDEX templates_by_subject ON templates (subject_id)",
+        """CREATE TABLE locks (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            locked_until {float} NOT NULL DEFAULT 0,
+            created_at {float} NOT NULL)""",
+        "CREATE INDEX locks_by_org ON locks (org_id, created_at)",
+        """CREATE TABLE grants (
+            lock_id TEXT NOT NULL REFERENCES locks(id) ON DELETE CASCADE,
+            subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+            created_at {float} NOT NULL,
+            PRIMARY KEY (lock_id, subject_id))""",
+        """CREATE TABLE lock_failures (
+            lock_id TEXT NOT NULL REFERENCES locks(id) ON DELETE CASCADE,
+            at {float} NOT NULL)""",
+        "CREATE INDEX lock_failures_by_lock ON lock_failures (lock_id, at)",
+        """CREATE TABLE audit (
+            id {serial},
+            at {float} NOT NULL,
+            org_id TEXT NOT NULL,
+            key_id TEXT,
+            action TEXT NOT NULL,
+            lock_id TEXT,
+            subject_id TEXT,
+            verdict TEXT,
+            similarity {float},
+            detail TEXT NOT NULL)""",
+        "CREATE INDEX audit_by_org ON audit (org_id, at)",
+    ],
+]

@@ -1,0 +1,69 @@
+"""SQLite store: one file under FACEID_DATA_DIR, WAL mode, one connection per thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from ..crypto import TemplateCipher
+from .base import Store
+
+
+class SqliteStore(Store):
+    """The default store. Several gunicorn workers share the file; WAL lets readers
+    run beside one writer, and ``busy_timeout`` makes writers wait instead of failing."""
+
+    types = {"float": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
+
+    def __init__(self, path: Path, cipher: TemplateCipher | None = None) -> None:
+        super().__init__(cipher)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _connect(self) -> Any:
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return _Tx(conn)
+
+    def _lock_schema(self, cur: Any) -> None:
+        return None  # BEGIN IMMEDIATE already holds the database's write lock
+
+    def _lock_row(self, cur: Any, lock_id: str) -> None:
+        return None  # likewise
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
+
+
+class _Tx:
+    """Wrap a connection in autocommit mode so every ``cursor()`` opens
+    ``BEGIN IMMEDIATE``: writers take the lock up front instead of deadlocking on upgrade."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._open = False
+
+    def cursor(self) -> sqlite3.Cursor:
+        if not self._open:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._open = True
+        return self._conn.cursor()
+
+    def commit(self) -> None:
+        if self._open:
+            self._conn.execute("COMMIT")
+            self._open = False
+
+    def rollback(self) -> None:
+        if self._open:
+            self._conn.execute("ROLLBACK")
+            self._open = False
+
+    def close(self) -> None:
+        self._conn.close()

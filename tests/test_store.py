@@ -1,0 +1,140 @@
+"""The store interface, run against SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceid.crypto import ConfigError, parse_key
+from faceid.store import open_store
+from faceid.store.schema import MIGRATIONS
+
+KEY = "11" * 32
+
+
+def vec(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=128).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_migrations_are_idempotent(store_config):
+    store = open_store(store_config)
+    assert store.migrate() == len(MIGRATIONS)
+    assert store.migrate() == len(MIGRATIONS)
+
+
+def test_organisations_are_isolated(store_config):
+    store = open_store(store_config)
+    a, b = store.ensure_org("a"), store.ensure_org("b")
+    assert store.ensure_org("a") == a
+    subject = store.create_subject(a.id, "alice", {"team": 1})
+    assert store.subject(a.id, subject.id).metadata == {"team": 1}
+    assert store.subject(b.id, subject.id) is None
+    assert store.list_subjects(b.id, 10, 0) == ([], 0)
+    lock = store.create_lock(a.id, "door")
+    assert store.lock(b.id, lock.id) is None
+    assert store.delete_template(b.id, subject.id, "face_x") is False
+
+
+def test_templates_round_trip_and_bump_the_version(store_config):
+    store = open_store(store_config)
+    org = store.ensure_org("o")
+    subject = store.create_subject(org.id, "s", {})
+    v0 = store.org_version(org.id)
+    ids = store.add_templates(
+        org.id, subject.id, "m", [(vec(1), 0.5, "image:0", None), (vec(2), 0.7, "image:1", None)]
+    )
+    assert store.org_version(org.id) == v0 + 1
+    version, tids, sids, vectors = store.load_gallery(org.id)
+    assert version == v0 + 1 and sorted(tids) == sorted(ids) and set(sids) == {subject.id}
+    by_id = dict(zip(tids, vectors, strict=True))
+    np.testing.assert_array_equal(by_id[ids[0]], vec(1))
+    assert store.replace_template(org.id, subject.id, ids[0], vec(3), 0.9, "x", None)
+    assert store.delete_template(org.id, subject.id, ids[1])
+    _, tids, _, vectors = store.load_gallery(org.id)
+    assert tids == [ids[0]]
+    np.testing.assert_array_equal(vectors[0], vec(3))
+
+
+def test_encryption_at_rest(store_config):
+    store = open_store({**store_config, "FACEID_ENCRYPTION_KEY": KEY})
+    org = store.ensure_org("o")
+    subject = store.create_subject(org.id, "s", {})
+    (tid,) = store.add_templates(org.id, subject.id, "m", [(vec(5), 0.5, "image", None)])
+    with store.tx() as cur:
+        raw = store._exec(
+            cur, "SELECT vector, encrypted FROM templates WHERE id = ?", (tid,)
+        ).fetchone()
+    assert raw[1] == 1 and bytes(raw[0]) != vec(5).astype("<f4").tobytes()
+    np.testing.assert_array_equal(store.load_gallery(org.id)[3][0], vec(5))
+    other = open_store({**store_config, "FACEID_ENCRYPTION_KEY": "22" * 32})
+    with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
+        other.load_gallery(org.id)
+
+
+@pytest.mark.parametrize("bad", ["short", "zz" * 32, "AAAA"])
+def test_bad_encryption_keys(bad):
+    with pytest.raises(ConfigError):
+        parse_key(bad)
+
+
+def test_deleting_a_subject_erases_templates_and_grants(store_config):
+    store = open_store(store_config)
+    org = store.ensure_org("o")
+    subject = store.create_subject(org.id, "s", {})
+    store.add_templates(org.id, subject.id, "m", [(vec(1), 0.5, "image", b"jpeg")])
+    lock = store.create_lock(org.id, "door")
+    assert store.grant(lock.id, subject.id) and not store.grant(lock.id, subject.id)
+    assert store.delete_subject(org.id, subject.id) == 1
+    assert store.granted(lock.id) == [] and store.load_gallery(org.id)[1] == []
+    with store.tx() as cur:
+        assert store._exec(cur, "SELECT COUNT(*) FROM templates").fetchone()[0] == 0
+
+
+def test_lockout_after_repeated_failures(store_config):
+    store = open_store(store_config)
+    org = store.ensure_org("o")
+    lock = store.create_lock(org.id, "door")
+    assert [store.record_failure(lock.id, 3, 60, 30) > 0 for _ in range(3)] == [False, False, True]
+    assert store.lock(org.id, lock.id).locked_until > 0
+    other = store.create_lock(org.id, "other")
+    store.record_failure(other.id, 3, 60, 30)
+    store.clear_failures(other.id)
+    assert [store.record_failure(other.id, 3, 60, 30) > 0 for _ in range(2)] == [False, False]
+
+
+def test_audit_filters(store_config):
+    store = open_store(store_config)
+    org = store.ensure_org("o")
+    store.audit(org.id, "unlock", lock_id="l1", verdict="locked", similarity=0.1, reason="x")
+    store.audit(org.id, "unlock", lock_id="l2", verdict="unlock", similarity=0.99)
+    events = store.audit_events(org.id, lock_id="l1", since=None, until=None, limit=10, offset=0)
+    assert [e["lock_id"] for e in events] == ["l1"] and events[0]["detail"] == {"reason": "x"}
+    assert (
+        store.audit_events(
+            org.id, lock_id=None, since=events[0]["at"] + 3600, until=None, limit=10, offset=0
+        )
+        == []
+    )
+    assert (
+        store.audit_events(
+            store.ensure_org("p").id, lock_id=None, since=None, until=None, limit=10, offset=0
+        )
+        == []
+    )
+
+
+def test_keys_are_stored_hashed(store_config):
+    from faceid.auth import Unauthorized, authenticate, create_key
+
+    store = open_store(store_config)
+    key_id, key = create_key(store, "o", "unlock")
+    assert key not in str(store.key(key_id))
+    principal = authenticate(store, key)
+    assert principal.scope == "unlock" and principal.key_id == key_id
+    for bad in (None, "", key[:-1] + ("A" if key[-1] != "A" else "B"), "fid_key_x_y", "junk"):
+        with pytest.raises(Unauthorized):
+            authenticate(store, bad)
+    store.revoke_key(key_id)
+    with pytest.raises(Unauthorized):
+        authenticate(store, key)
