@@ -357,7 +357,7 @@ def unlock(
         verdict=verdict,
         similarity=result["similarity"],
         reason=reason,
-        frames=len(samples),
+        frames_used=len(samples),
     )
     return result
 
