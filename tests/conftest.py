@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,9 @@ def postgres() -> Iterator[Any]:
         return
     try:
         server = TempPostgres()
-    except (RuntimeError, OSError, KeyError) as exc:
+    except (RuntimeError, OSError, KeyError, subprocess.SubprocessError) as exc:
+        if os.environ.get("FACEID_REQUIRE_POSTGRES"):
+            pytest.fail(f"FACEID_REQUIRE_POSTGRES is set but PostgreSQL did not start: {exc}")
         pytest.skip(f"no PostgreSQL here: {exc}")
     try:
         yield server
