@@ -40,7 +40,12 @@ def get(url: str) -> tuple[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[str]:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     port = free_port()
@@ -49,6 +54,7 @@ def server() -> Iterator[str]:
         "FACEID_PORT": str(port),
         "FACEID_WORKERS": "1",
         "FACEID_HOST": "127.0.0.1",
+        "FACEID_DATA_DIR": str(data_dir),
     }
     env.pop("FACEID_MODELS_DIR", None)  # the default pipeline needs no model folder
     proc = subprocess.Popen(
@@ -125,10 +131,13 @@ def test_bad_upload_is_a_json_4xx_and_the_worker_survives(server):
     assert get(server + "/health")[0] == 200
 
 
+def readme_blocks() -> list[str]:
+    return re.findall(r"```(?:sh|bash|shell)\n(.*?)```", README.read_text(), flags=re.S)
+
+
 def readme_commands() -> list[str]:
-    """Every ``curl`` command in README's shell blocks (continuation lines joined)."""
-    text = README.read_text()
-    blocks = re.findall(r"```(?:sh|bash|shell)\n(.*?)```", text, flags=re.S)
+    """Every ``curl`` command in README's shell blocks but the walkthrough, run one by one."""
+    blocks = [b for b in readme_blocks() if not b.startswith("# walkthrough")]
     joined = "\n".join(blocks).replace("\\\n", " ")
     return [line.strip() for line in joined.splitlines() if line.strip().startswith("curl ")]
 
@@ -160,6 +169,28 @@ def test_readme_curl_example_works(server, command):
     out = result.stdout.strip()
     body = json.loads(out)
     assert "error" not in body, body
+
+
+@needs_faces
+def test_readme_walkthrough_unlocks_obama_and_not_biden(server, data_dir):
+    (block,) = [b for b in readme_blocks() if b.startswith("# walkthrough")]
+    script = block.replace("http://127.0.0.1:8000", server).replace("../shared", str(SHARED))
+    env = {**os.environ, "FACEID_DATA_DIR": str(data_dir)}
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    outputs = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    enrolment, grant, obama, biden, audit = outputs
+    assert len(enrolment["templates"]) == 2 and grant["granted"] is True
+    assert obama["verdict"] == "unlock" and obama["subject"]["name"] == "Barack Obama"
+    assert biden["verdict"] == "locked"
+    assert [e["verdict"] for e in audit["items"] if e["action"] == "unlock"] == ["unlock", "locked"]
 
 
 def test_readme_setup_is_two_make_commands():
