@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, Field
 
-from . import gallery
+from . import access, enrollment
 from .api import _json_body, spec
 from .auth import Principal, authenticate
 from .errors import BadRequest, InvalidParameter, MissingField
@@ -164,7 +164,7 @@ def enroll(subject_id: str) -> Any:
     images = files("images")
     if bool(video) == bool(images) or len(video) > 1:
         raise MissingField("Send one selfie 'video' or 1..N 'images' (multipart), not both.")
-    report = gallery.enroll(ctx, subject_id, video=video[0] if video else None, images=images)
+    report = enrollment.enroll(ctx, subject_id, video=video[0] if video else None, images=images)
     return jsonify(report), 201
 
 
@@ -192,7 +192,7 @@ def delete_face(subject_id: str, face_id: str) -> Any:
 @bp.put("/subjects/<subject_id>/faces/<face_id>")
 def replace_face(subject_id: str, face_id: str) -> Any:
     ctx = context("enroll")
-    return jsonify(gallery.replace_face(ctx, subject_id, face_id, one_file("image")))
+    return jsonify(enrollment.replace_face(ctx, subject_id, face_id, one_file("image")))
 
 
 # -- locks and grants ----------------------------------------------------------------
@@ -264,7 +264,7 @@ def unlock(lock_id: str) -> Any:
     video = files("video")
     if bool(frames) == bool(video) or len(video) > 1:
         raise MissingField("Send 1..N 'frames' or one short 'video' (multipart), not both.")
-    return jsonify(gallery.unlock(ctx, lock_id, frames=frames, video=video[0] if video else None))
+    return jsonify(access.unlock(ctx, lock_id, frames=frames, video=video[0] if video else None))
 
 
 # -- identify, verify, audit ------------------------------------------------------------
@@ -275,7 +275,7 @@ def identify() -> Any:
         top_k = int(request.args.get("top_k", request.form.get("top_k", 5)))
     except ValueError as exc:
         raise InvalidParameter("top_k must be an integer.") from exc
-    return jsonify(gallery.identify(ctx, one_file("image"), top_k))
+    return jsonify(access.identify(ctx, one_file("image"), top_k))
 
 
 @bp.post("/verify")
@@ -284,10 +284,10 @@ def verify() -> Any:
     subject_id = request.form.get("subject_id") or request.args.get("subject_id")
     image = one_file("image")
     if subject_id:
-        return jsonify(gallery.verify(ctx, image, subject_id=subject_id, other=None))
+        return jsonify(access.verify(ctx, image, subject_id=subject_id, other=None))
     if "image2" not in request.files:
         raise MissingField("Send 'subject_id' or a second image 'image2'.")
-    return jsonify(gallery.verify(ctx, image, subject_id=None, other=one_file("image2")))
+    return jsonify(access.verify(ctx, image, subject_id=None, other=one_file("image2")))
 
 
 def _when(name: str) -> float | None:

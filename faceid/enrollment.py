@@ -1,0 +1,147 @@
+"""Enrolment: turn a selfie video or photos into a subject's templates, or refuse and say why."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import NoFace
+from .gallery import (
+    Context,
+    EnrollmentRejected,
+    NotFound,
+    faces_from_images,
+    faces_from_video,
+)
+
+
+def agreeing_groups(vectors: np.ndarray, threshold: float) -> list[list[int]]:
+    """Connected groups of frames, joined wherever two frames match at ``threshold``.
+
+    One person's frames stay connected through pose changes; two people's split.
+    Largest group first.
+    """
+    n = len(vectors)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    sims = vectors @ vectors.T
+    for i in range(n):
+        for j in range(i + 1, n):
+            if sims[i, j] >= threshold:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def enroll(
+    ctx: Context, subject_id: str, *, video: bytes | None, images: Sequence[bytes]
+) -> dict[str, Any]:
+    """Add templates to a subject from a selfie video or 1..N images; a quality report back."""
+    subject = ctx.subject(subject_id)
+    ctx.check_model()
+    started = time.perf_counter()
+    dropped: dict[str, int] = {}
+    if video is not None:
+        samples, sampled = faces_from_video(ctx, video, ctx.policy.video_max_frames, dropped)
+        min_frames = ctx.policy.enroll_min_frames
+    else:
+        samples, sampled = faces_from_images(ctx, images, True, dropped), len(images)
+        min_frames = 1
+    threshold = ctx.threshold()
+    good = [s for s in samples if s.quality >= ctx.policy.enroll_min_quality]
+    dropped["low_quality"] = len(samples) - len(good)
+    reasons: list[str] = []
+    groups = agreeing_groups(np.array([s.vector for s in good]), threshold) if good else []
+    if len(groups) > 1 and len(groups[1]) >= max(2, len(good) // 4):
+        reasons.append(
+            f"the frames show different people: {len(groups[0])} frames agree with each other "
+            f"and {len(groups[1])} others agree among themselves but not with them"
+        )
+    main = [good[i] for i in groups[0]] if groups else []
+    if len(main) < min_frames:
+        reasons.append(
+            f"{len(main)} good, consistent face(s); at least {min_frames} needed "
+            f"(dropped: {dropped})"
+        )
+    chosen = sorted(main, key=lambda s: s.quality, reverse=True)[: ctx.policy.enroll_templates]
+    index = ctx.index.get(ctx.org_id)
+    for sample in chosen:
+        hits = index.search(sample.vector, top_k=1, exclude=subject.id)
+        if hits and hits[0].similarity >= threshold:
+            reasons.append(
+                f"the face already belongs to subject {hits[0].subject_id} "
+                f"(similarity {hits[0].similarity:.3f})"
+            )
+            break
+    report: dict[str, Any] = {
+        "subject_id": subject.id,
+        "frames_sampled": sampled,
+        "faces_found": len(samples),
+        "dropped": dropped,
+        "templates": [],
+        "threshold": threshold,
+    }
+    if reasons:
+        ctx.audit("enrollment.rejected", subject_id=subject.id, reasons=reasons)
+        raise EnrollmentRejected(
+            "Enrolment rejected: " + "; ".join(reasons) + ".", reasons=reasons, report=report
+        )
+    ctx.check_model(pin=True)
+    template = np.mean([s.vector for s in chosen], axis=0)
+    template /= np.linalg.norm(template)
+    ids = ctx.store.add_templates(
+        ctx.org_id,
+        subject.id,
+        ctx.pipeline.model_id,
+        [
+            (s.vector, s.quality, s.source, s.image if ctx.policy.keep_images else None)
+            for s in chosen
+        ],
+    )
+    report["templates"] = [
+        {"id": i, "quality": round(s.quality, 4), "source": s.source}
+        for i, s in zip(ids, chosen, strict=True)
+    ]
+    report["consistency"] = round(float(min(s.vector @ template for s in chosen)), 4)
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    ctx.audit(
+        "enrollment",
+        subject_id=subject.id,
+        templates=len(ids),
+        source="video" if video is not None else "images",
+    )
+    return report
+
+
+def replace_face(ctx: Context, subject_id: str, template_id: str, image: bytes) -> dict[str, Any]:
+    ctx.subject(subject_id)
+    ctx.check_model()
+    dropped: dict[str, int] = {}
+    samples = faces_from_images(ctx, [image], True, dropped)
+    if not samples:
+        raise NoFace(f"The image does not hold exactly one face ({dropped}).")
+    sample = samples[0]
+    ok = ctx.store.replace_template(
+        ctx.org_id,
+        subject_id,
+        template_id,
+        sample.vector,
+        sample.quality,
+        "image:replace",
+        image if ctx.policy.keep_images else None,
+    )
+    if not ok:
+        raise NotFound(f"No face '{template_id}' for subject '{subject_id}'.")
+    ctx.audit("face.replace", subject_id=subject_id, template_id=template_id)
+    return {"id": template_id, "quality": round(sample.quality, 4)}

@@ -1,0 +1,194 @@
+"""Locks, grants, the brute-force counter and the audit log."""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import abstractmethod
+from typing import Any
+
+from .core import SqlCore
+from .records import Lock, new_id
+
+
+class LocksMixin(SqlCore):
+    """Lock rows carry ``locked_until``; failures are rows counted inside a window."""
+
+    def create_lock(self, org_id: str, name: str) -> Lock:
+        lock = Lock(new_id("lock"), name, time.time(), 0.0)
+        with self.tx() as cur:
+            self._exec(
+                cur,
+                "INSERT INTO locks (id, org_id, name, created_at) VALUES (?, ?, ?, ?)",
+                (lock.id, org_id, name, lock.created_at),
+            )
+        return lock
+
+    def lock(self, org_id: str, lock_id: str) -> Lock | None:
+        with self.tx() as cur:
+            row = self._exec(
+                cur,
+                "SELECT id, name, created_at, locked_until FROM locks WHERE org_id = ? AND id = ?",
+                (org_id, lock_id),
+            ).fetchone()
+        return Lock(*row) if row else None
+
+    def list_locks(self, org_id: str, limit: int, offset: int) -> tuple[list[Lock], int]:
+        with self.tx() as cur:
+            rows = self._exec(
+                cur,
+                "SELECT id, name, created_at, locked_until FROM locks "
+                "WHERE org_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
+                (org_id, limit, offset),
+            ).fetchall()
+            total = self._exec(
+                cur, "SELECT COUNT(*) FROM locks WHERE org_id = ?", (org_id,)
+            ).fetchone()[0]
+        return [Lock(*r) for r in rows], int(total)
+
+    def delete_lock(self, org_id: str, lock_id: str) -> bool:
+        with self.tx() as cur:
+            self._exec(
+                cur,
+                "DELETE FROM grants WHERE lock_id IN "
+                "(SELECT id FROM locks WHERE org_id = ? AND id = ?)",
+                (org_id, lock_id),
+            )
+            self._exec(
+                cur,
+                "DELETE FROM lock_failures WHERE lock_id IN "
+                "(SELECT id FROM locks WHERE org_id = ? AND id = ?)",
+                (org_id, lock_id),
+            )
+            cur = self._exec(
+                cur, "DELETE FROM locks WHERE org_id = ? AND id = ?", (org_id, lock_id)
+            )
+            return bool(cur.rowcount)
+
+    def grant(self, lock_id: str, subject_id: str) -> bool:
+        """Grant (idempotent); True when the grant is new."""
+        with self.tx() as cur:
+            row = self._exec(
+                cur,
+                "SELECT 1 FROM grants WHERE lock_id = ? AND subject_id = ?",
+                (lock_id, subject_id),
+            ).fetchone()
+            if row:
+                return False
+            self._exec(
+                cur,
+                "INSERT INTO grants (lock_id, subject_id, created_at) VALUES (?, ?, ?)",
+                (lock_id, subject_id, time.time()),
+            )
+        return True
+
+    def revoke(self, lock_id: str, subject_id: str) -> bool:
+        with self.tx() as cur:
+            cur = self._exec(
+                cur,
+                "DELETE FROM grants WHERE lock_id = ? AND subject_id = ?",
+                (lock_id, subject_id),
+            )
+            return bool(cur.rowcount)
+
+    def granted(self, lock_id: str) -> list[str]:
+        with self.tx() as cur:
+            rows = self._exec(
+                cur,
+                "SELECT subject_id FROM grants WHERE lock_id = ? ORDER BY created_at",
+                (lock_id,),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def record_failure(
+        self, lock_id: str, attempts: int, window_s: float, lockout_s: float
+    ) -> float:
+        """Count a failed unlock; returns the time the lock stays shut until (0: not shut)."""
+        now = time.time()
+        with self.tx() as cur:
+            self._lock_row(cur, lock_id)
+            self._exec(cur, "INSERT INTO lock_failures (lock_id, at) VALUES (?, ?)", (lock_id, now))
+            self._exec(
+                cur,
+                "DELETE FROM lock_failures WHERE lock_id = ? AND at < ?",
+                (lock_id, now - window_s),
+            )
+            count = self._exec(
+                cur, "SELECT COUNT(*) FROM lock_failures WHERE lock_id = ?", (lock_id,)
+            ).fetchone()[0]
+            if count >= attempts:
+                until = now + lockout_s
+                self._exec(cur, "UPDATE locks SET locked_until = ? WHERE id = ?", (until, lock_id))
+                self._exec(cur, "DELETE FROM lock_failures WHERE lock_id = ?", (lock_id,))
+                return until
+        return 0.0
+
+    def clear_failures(self, lock_id: str) -> None:
+        with self.tx() as cur:
+            self._exec(cur, "DELETE FROM lock_failures WHERE lock_id = ?", (lock_id,))
+
+    @abstractmethod
+    def _lock_row(self, cur: Any, lock_id: str) -> None:
+        """Serialise concurrent failure counting on one lock."""
+
+    # -- audit -----------------------------------------------------------------
+    def audit(
+        self,
+        org_id: str,
+        action: str,
+        *,
+        key_id: str | None = None,
+        lock_id: str | None = None,
+        subject_id: str | None = None,
+        verdict: str | None = None,
+        similarity: float | None = None,
+        **detail: Any,
+    ) -> None:
+        with self.tx() as cur:
+            self._exec(
+                cur,
+                "INSERT INTO audit (at, org_id, key_id, action, lock_id, subject_id, "
+                "verdict, similarity, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time.time(),
+                    org_id,
+                    key_id,
+                    action,
+                    lock_id,
+                    subject_id,
+                    verdict,
+                    similarity,
+                    json.dumps(detail, default=str),
+                ),
+            )
+
+    def audit_events(
+        self,
+        org_id: str,
+        *,
+        lock_id: str | None,
+        since: float | None,
+        until: float | None,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        query = (
+            "SELECT id, at, key_id, action, lock_id, subject_id, verdict, similarity, detail "
+            "FROM audit WHERE org_id = ?"
+        )
+        params: list[Any] = [org_id]
+        if lock_id:
+            query += " AND lock_id = ?"
+            params.append(lock_id)
+        if since is not None:
+            query += " AND at >= ?"
+            params.append(since)
+        if until is not None:
+            query += " AND at <= ?"
+            params.append(until)
+        query += " ORDER BY at, id LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        with self.tx() as cur:
+            rows = self._exec(cur, query, params).fetchall()
+        keys = ("id", "at", "key_id", "action", "lock_id", "subject_id", "verdict", "similarity")
+        return [{**dict(zip(keys, r[:8], strict=True)), "detail": json.loads(r[8])} for r in rows]

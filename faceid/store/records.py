@@ -1,0 +1,80 @@
+"""The rows the store hands out: plain frozen dataclasses."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True)
+class Org:
+    id: str
+    name: str
+    model_id: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    org_id: str
+    scope: str
+    key_hash: str
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Subject:
+    id: str
+    name: str
+    metadata: dict[str, Any]
+    created_at: float
+    templates: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "metadata": self.metadata,
+            "created_at": self.created_at,
+            "templates": self.templates,
+        }
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    subject_id: str
+    model_id: str
+    quality: float
+    source: str
+    created_at: float
+    vector: np.ndarray | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "subject_id": self.subject_id,
+            "model": self.model_id,
+            "quality": self.quality,
+            "source": self.source,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Lock:
+    id: str
+    name: str
+    created_at: float
+    locked_until: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created_at": self.created_at}
