@@ -129,7 +129,7 @@ def faces_from_images(
     crops: list[tuple[np.ndarray, Face, float, bytes]] = []
     for i, data in enumerate(images):
         image = decode_image(data, ctx.policy.max_pixels)
-        faces = ctx.pipeline.detect(image)
+        faces = ctx.pipeline.detect(image, largest_only=True)
         reason = single_face(faces) if require_single else (None if faces else "no_face")
         if reason:
             dropped[reason] = dropped.get(reason, 0) + 1
@@ -151,7 +151,7 @@ def faces_from_video(
     with VideoFile(data, ctx.policy.max_pixels) as video:
         for frame in video.sample(max_frames):
             sampled += 1
-            faces = ctx.pipeline.detect(frame.image)
+            faces = ctx.pipeline.detect(frame.image, largest_only=True)
             reason = single_face(faces)
             if reason:
                 dropped[reason] = dropped.get(reason, 0) + 1

@@ -175,8 +175,8 @@ class Pipeline:
     def model_id(self) -> str:
         return self.embedder.model_id
 
-    def detect(self, image: np.ndarray) -> list[Face]:
-        return self.detector.detect(image)
+    def detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+        return self.detector.detect(image, largest_only)
 
     def embed(self, items: Sequence[FaceCrop]) -> np.ndarray:
         if not items:

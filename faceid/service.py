@@ -55,7 +55,7 @@ def _face_json(pipe: Pipeline, image: np.ndarray, face: Face, vector: np.ndarray
 def extract_image(pipe: Pipeline, data: bytes, max_faces: int, limits: Limits) -> dict[str, Any]:
     """Embeddings of the ``max_faces`` largest faces in an image, largest first."""
     image = decode_image(data, limits.max_pixels)
-    faces = pipe.detect(image)[:max_faces]
+    faces = pipe.detect(image, largest_only=max_faces == 1)[:max_faces]
     if not faces:
         raise NoFace("No face was found in the image.")
     vectors = pipe.embed([(image, f) for f in faces])
@@ -84,7 +84,7 @@ def extract_video(pipe: Pipeline, data: bytes, limits: Limits) -> dict[str, Any]
     with VideoFile(data, limits.max_pixels) as video:
         for frame in video.sample(limits.video_max_frames):
             sampled += 1
-            faces = pipe.detect(frame.image)
+            faces = pipe.detect(frame.image, largest_only=True)
             reason = single_face(faces)
             if reason:
                 dropped[reason] += 1

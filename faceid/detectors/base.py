@@ -67,8 +67,13 @@ class Detector(ABC):
         self.max_side = max_side
         self._lock = threading.Lock()
 
-    def detect(self, image: np.ndarray) -> list[Face]:
-        """Faces in a BGR ``uint8`` image, largest first."""
+    def detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+        """Faces in a BGR ``uint8`` image, largest first.
+
+        ``largest_only`` (default False) tells the detector that only the main face
+        matters (unlock frames, enrolment, video frames), so it may stop at a cheaper
+        pass that already found faces; smaller faces may then be missing.
+        """
         height, width = image.shape[:2]
         factor = 1.0
         work = image
@@ -78,12 +83,12 @@ class Detector(ABC):
                 image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
             )
         with self._lock:
-            faces = self._detect(work)
+            faces = self._detect(work, largest_only)
         if factor != 1.0:
             faces = [f.scaled(1.0 / factor) for f in faces]
         faces = [f for f in faces if f.width >= 1 and f.height >= 1]
         return sorted(faces, key=lambda f: f.area, reverse=True)
 
     @abstractmethod
-    def _detect(self, image: np.ndarray) -> list[Face]:
+    def _detect(self, image: np.ndarray, largest_only: bool) -> list[Face]:
         """Detect on an image already sized for this detector."""
