@@ -33,15 +33,13 @@ class GalleryIndex:
         self, version: int, template_ids: list[str], subject_ids: list[str], vectors: np.ndarray
     ) -> None:
         self.version = version
-        self.template_ids = np.array(template_ids, dtype=object)
-        self.subject_ids = np.array(subject_ids, dtype=object)
+        self.template_ids = template_ids
+        self.subject_ids = subject_ids
         self.vectors = l2_normalize(vectors) if len(vectors) else vectors.astype(np.float32)
-        self._subjects: np.ndarray = np.array([], dtype=str)
-        self._codes: np.ndarray = np.array([], dtype=int)
-        if len(subject_ids):
-            self._subjects, self._codes = np.unique(
-                self.subject_ids.astype(str), return_inverse=True
-            )
+        rows: dict[str, list[int]] = {}
+        for row, subject in enumerate(subject_ids):
+            rows.setdefault(subject, []).append(row)
+        self._rows = {s: np.array(r, dtype=np.int64) for s, r in rows.items()}
 
     def __len__(self) -> int:
         return len(self.template_ids)
@@ -57,29 +55,35 @@ class GalleryIndex:
         only: Collection[str] | None = None,
         exclude: str | None = None,
     ) -> list[Hit]:
-        """Subjects ranked by their best template's cosine similarity to ``query``."""
+        """Subjects ranked by their best template's cosine similarity to ``query``.
+
+        ``only`` restricts the search to those subjects (a lock's grants: only their rows
+        are scored); otherwise every row is scored in one matrix-vector product and the
+        best ``top_k`` x 16 rows are grouped by subject.
+        """
         if not len(self) or query.shape[-1] != self.dim:
             return []
-        sims = self.vectors @ l2_normalize(query).astype(np.float32)
-        mask = np.ones(len(sims), dtype=bool)
+        q = l2_normalize(query).astype(np.float32)
         if only is not None:
-            mask &= np.isin(self.subject_ids.astype(str), list(only))
-        if exclude is not None:
-            mask &= self.subject_ids != exclude
-        sims = np.where(mask, sims, -np.inf)
-        best = np.full(len(self._subjects), -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._codes, sims)
-        order = np.argsort(-best)[:top_k]
-        hits = []
-        for code in order:
-            if not np.isfinite(best[code]):
-                break
-            rows = np.flatnonzero(self._codes == code)
-            row = rows[np.argmax(sims[rows])]
-            hits.append(
-                Hit(str(self._subjects[code]), float(best[code]), str(self.template_ids[row]))
-            )
-        return hits
+            rows = [self._rows[s] for s in only if s in self._rows and s != exclude]
+            if not rows:
+                return []
+            candidates = np.concatenate(rows)
+            sims = self.vectors[candidates] @ q
+        else:
+            sims = self.vectors @ q
+            if exclude in self._rows:
+                sims[self._rows[exclude]] = -np.inf
+            keep = min(len(sims), top_k * 16)
+            candidates = np.argpartition(-sims, keep - 1)[:keep]
+            sims = sims[candidates]
+        best: dict[str, tuple[float, int]] = {}
+        for row, sim in zip(candidates.tolist(), sims.tolist(), strict=True):
+            subject = self.subject_ids[row]
+            if sim > best.get(subject, (-np.inf, 0))[0] and np.isfinite(sim):
+                best[subject] = (sim, row)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])[:top_k]
+        return [Hit(s, float(sim), self.template_ids[row]) for s, (sim, row) in ranked]
 
 
 class IndexCache:
