@@ -9,7 +9,10 @@ accesslog = "-"
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
-    """Load the models once per worker, before it takes requests (``/ready`` turns 200)."""
+    """Open the store and load the models once per worker, before it takes requests
+    (``/ready`` turns 200)."""
     from faceid.pipeline import PipelineConfig, get_pipeline
+    from faceid.store import open_store
 
+    open_store(worker.wsgi.config)
     get_pipeline(PipelineConfig.from_mapping(worker.wsgi.config))

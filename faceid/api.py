@@ -152,7 +152,19 @@ def ready() -> Any:
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    return jsonify(spec.spec)
+    """The OpenAPI 3 description, with the API-key schemes on every ``/v1`` operation."""
+    document = dict(spec.spec)
+    components = dict(document.get("components", {}))
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "faceid API key"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    }
+    document["components"] = components
+    for path, operations in document.get("paths", {}).items():
+        if path.startswith("/v1/"):
+            for operation in operations.values():
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+    return jsonify(document)
 
 
 @bp.post("/extract_embeddings_from_image")

@@ -106,6 +106,9 @@ def test_openapi_describes_the_endpoints(server):
     ):
         assert "post" in spec["paths"][path]
     assert "CompareRequest" in json.dumps(spec)
+    unlock = spec["paths"]["/v1/locks/{lock_id}/unlock"]["post"]
+    assert {"bearer": []} in unlock["security"]
+    assert "security" not in spec["paths"]["/compare_embeddings"]["post"]
 
 
 @needs_faces
