@@ -76,8 +76,21 @@ def fill(store: Store, org_id: str, n: int, rng: np.random.Generator) -> np.ndar
         cur.executemany(
             f"INSERT INTO templates (id, org_id, subject_id, model_id, dim, vector, encrypted, "
             f"quality, source, created_at) VALUES ({', '.join([p] * 10)})",
-            [(new_id("face"), org_id, subjects[i // PER_SUBJECT], MODEL, DIM,
-              vectors[i].tobytes(), 0, 1.0, "synthetic", now) for i in range(n)],
+            [
+                (
+                    new_id("face"),
+                    org_id,
+                    subjects[i // PER_SUBJECT],
+                    MODEL,
+                    DIM,
+                    vectors[i].tobytes(),
+                    0,
+                    1.0,
+                    "synthetic",
+                    now,
+                )
+                for i in range(n)
+            ],
         )
         cur.execute(f"UPDATE orgs SET version = version + 1 WHERE id = {p}", (org_id,))
     return vectors
@@ -129,7 +142,6 @@ def bench_one(kind: str, config: dict[str, str], n: int, runs: int) -> Row:
     brute = measure(lambda: np.argsort(-(matrix @ next(it2).astype(np.float32)))[:5], runs)
     row = Row(kind, n, write_s, load_s, timings.p50, timings.p95, brute.p50, per_template)
     log.info("%s", row)
-    del index, cache, matrix
     return row
 
 
