@@ -6,12 +6,13 @@ so another organisation's ids answer 404.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from . import access, enrollment
 from .api import _json_body, spec
@@ -28,9 +29,19 @@ _indexes: dict[int, IndexCache] = {}
 _indexes_lock = threading.Lock()
 
 
+MAX_METADATA_BYTES = 16_384
+
+
 class SubjectIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value)) > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
+        return value
 
 
 class LockIn(BaseModel):

@@ -121,6 +121,9 @@ def test_subjects_crud_and_paging(org):
     [
         ({}, "missing_field"),
         ({"name": ""}, "bad_request"),
+        ({"name": "x" * 201}, "bad_request"),
+        ({"name": 5}, "bad_request"),
+        ({"name": "a", "metadata": {"blob": "x" * 20000}}, "bad_request"),
         ({"name": "a", "metadata": [1]}, "bad_request"),
         (["x"], "invalid_json"),
     ],

@@ -29,6 +29,7 @@ class SqliteStore(Store):
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA secure_delete=ON")  # erased templates are overwritten, not left
         return _Tx(conn)
 
     def _lock_schema(self, cur: Any) -> None:
