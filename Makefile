@@ -38,3 +38,22 @@ eval: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# bench: faceid against DeepFace and face_recognition in its own venv, bench/.venv;
+# prints one table and writes bench/RESULTS.md.
+BENCH_VENV  := bench/.venv
+BENCH_PY    := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+.PHONY: bench
+
+$(BENCH_PY):
+	$(PYTHON) -m venv $(BENCH_VENV)
+
+$(BENCH_STAMP): requirements.txt requirements-bench.txt bench/requirements-nodeps.txt | $(BENCH_PY)
+	$(BENCH_PY) -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+	$(BENCH_PY) -m pip install -q --disable-pip-version-check --no-deps -r bench/requirements-nodeps.txt
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BENCH_PY) -m bench.run

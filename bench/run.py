@@ -1,0 +1,129 @@
+"""Run every benchmark item and write bench/RESULTS.md (``make bench``).
+
+    python -m bench.run [--quick] [--out bench/RESULTS.md]
+
+Progress goes to stderr through ``logging``; the one results table goes to stdout
+and, with the machine description, method and targets, to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from faceid.evaluate import read_pairs
+
+from . import embed, peers, serving, serving_report, targets, verify
+from .context import ROOT, Results, Settings
+from .machine import describe, other_opencv
+from .report import document, table
+
+log = logging.getLogger("bench")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--pairs", type=int, default=40, help="master.csv pairs for item 2")
+    parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke test)")
+    return parser.parse_args(argv)
+
+
+def make_settings(args: argparse.Namespace, shared: Path, tmp: Path) -> Settings:
+    if args.quick:
+        return Settings(
+            shared,
+            tmp,
+            runs=3,
+            peer_runs=2,
+            warmup=1,
+            pairs=min(args.pairs, 4),
+            video_runs=2,
+            peer_video_runs=1,
+            requests=60,
+            extract_requests=8,
+        )
+    return Settings(shared, tmp, pairs=args.pairs)
+
+
+def method(s: Settings) -> list[str]:
+    pairs = read_pairs(s.deepface_dir / "master.csv")
+    same = sum(p.same for p in pairs)
+    return [
+        f"- In-process timings: {s.warmup} untimed warm-up runs, then {s.runs} timed runs for "
+        f"faceid and {s.peer_runs} for each peer (1 warm-up); p50/p95 are over the timed runs.",
+        "- Every peer is measured in the same run, on the same files or bytes; the last column "
+        "is peer cost / faceid cost (time, time per request, or memory).",
+        "- Item 1: JPEG file to embedding of the largest face (decode + detect + align + embed). "
+        "faceid detects on a copy at most 640 px on its longer side (its default); the peers "
+        "detect at full size (their defaults). FR = face_recognition.face_encodings, DF-dlib / "
+        "DF-opencv = DeepFace.represent(model_name='Dlib') with that detector_backend.",
+        f"- Item 2: a balanced subset of {s.pairs} master.csv pairs (the list has {same} same / "
+        f"{len(pairs) - same} different), because DeepFace.verify takes seconds per pair; "
+        "faceid makes 3 passes (the median pass is reported), DeepFace one, each after a "
+        "warm-up.",
+        f"- Items 3-5: gunicorn with 2 sync workers on 127.0.0.1, loaded by a Python client "
+        f"(threads, http.client keep-alive; gunicorn's sync workers close the connection after "
+        f"each response, so each request opens one). {s.requests} requests per level for "
+        f"compare, {s.extract_requests} for extract, capped at {s.time_cap_s:.0f} s a level; "
+        "each server is warmed first. The client shares the 2 cores with the server.",
+        f"- Video: {s.video_runs} timed requests after one warm-up; peer {s.peer_video_runs} "
+        "timed runs after one warm-up.",
+        "- RSS is VmRSS from /proc/<pid>/status of each gunicorn worker after the load.",
+    ]
+
+
+def collect(settings: Settings, deepface_env: dict[str, str]) -> Results:
+    results = Results()
+    log.info("item 1: embed one image")
+    embed.run(settings, results)
+    log.info("item 2: 1:1 verify")
+    verify.run(settings, results)
+    log.info("items 3-5: video, HTTP load, memory")
+    serving_report.add(serving.run(settings, results, deepface_env), results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+    )
+    shared = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared").resolve()
+    if not (shared / "faces").is_dir():
+        log.error("shared faces not found at %s (set FACEID_SHARED)", shared)
+        return 2
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="faceid-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        deepface_env = peers.prepare_deepface_home(tmp / "deepface-home")
+        os.environ.update(deepface_env)
+        os.environ.update(
+            {"FACEID_MODELS_DIR": str(shared / "models"), "FACEID_ALLOW_DOWNLOAD": "0"}
+        )
+        settings = make_settings(args, shared, tmp)
+        results = collect(settings, deepface_env)
+        results.notes += [f"a second OpenCV wheel is installed: {w}" for w in other_opencv()]
+        judged = targets.judge(results)
+    rows = results.ordered()
+    text = document(
+        rows,
+        describe(ROOT),
+        method(settings),
+        judged,
+        results.notes,
+        time.perf_counter() - started,
+    )
+    args.out.write_text(text)
+    log.info("wrote %s", args.out)
+    sys.stdout.write(table(rows) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
