@@ -24,6 +24,7 @@ class Request:
     path: str
     body: bytes
     content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _send(conn: http.client.HTTPConnection, request: Request) -> tuple[float, bo
             request.method,
             request.path,
             body=request.body,
-            headers={"Content-Type": request.content_type},
+            headers={"Content-Type": request.content_type, **dict(request.headers)},
         )
         response = conn.getresponse()
         response.read()

@@ -16,7 +16,7 @@ import cv2
 
 from faceid.pipeline import Pipeline, PipelineConfig
 
-from . import breakdown, video
+from . import breakdown, lock, video
 from .context import Results, Settings
 from .embed import embed_largest
 from .load import LoadResult, Request, multipart, run_load
@@ -25,6 +25,7 @@ from .server import WORKERS, Server, deepface_server, faceid_server
 log = logging.getLogger(__name__)
 
 COMPARE_LEVELS = (1, 4, 16)
+UNLOCK_LEVELS = (1, 4, 16)
 EXTRACT_LEVELS = (1, 4)
 ONNX = {
     "FACEID_DETECTOR": "yunet",
@@ -48,6 +49,7 @@ class Measured:
 
     compare: dict[int, LoadResult] = field(default_factory=dict)
     extract: dict[str, dict[int, LoadResult]] = field(default_factory=dict)
+    unlock: dict[int, LoadResult] = field(default_factory=dict)
     videos: dict[str, video.VideoRun] = field(default_factory=dict)
     rss_kib: list[int] = field(default_factory=list)
     tensorflow: bool = False
@@ -132,9 +134,13 @@ def faceid_default(settings: Settings, inp: Inputs, clips: list[video.Clip]) -> 
     )
     extract = _upload("/extract_embeddings_from_image", "image", inp.frame)
     out = Measured()
-    with faceid_server(settings.tmp) as server:
+    with faceid_server(settings.tmp, FACEID_DATA_DIR=str(settings.tmp / "data-default")) as server:
         server.wait_ready("/ready")
-        _warm(server.port, compare, extract)
+        unlock = lock.unlock_request(server, settings, inp.frame)
+        _warm(server.port, compare, extract, unlock)
+        out.unlock = _levels(
+            settings, server.port, unlock, UNLOCK_LEVELS, settings.extract_requests
+        )
         out.compare = _levels(settings, server.port, compare, COMPARE_LEVELS, settings.requests)
         out.extract["faceid"] = _levels(
             settings, server.port, extract, EXTRACT_LEVELS, settings.extract_requests
@@ -148,10 +154,16 @@ def faceid_default(settings: Settings, inp: Inputs, clips: list[video.Clip]) -> 
 def faceid_onnx(settings: Settings, inp: Inputs, clip: video.Clip) -> Measured:
     extract = _upload("/extract_embeddings_from_image", "image", inp.frame)
     out = Measured()
-    env = {**ONNX, "FACEID_MODELS_DIR": str(settings.models)}
+    env = {
+        **ONNX,
+        "FACEID_MODELS_DIR": str(settings.models),
+        "FACEID_DATA_DIR": str(settings.tmp / "data-onnx"),
+    }
     with faceid_server(settings.tmp, **env) as server:
         server.wait_ready("/ready")
-        _warm(server.port, extract)
+        unlock = lock.unlock_request(server, settings, inp.frame)
+        _warm(server.port, extract, unlock)
+        out.unlock = _levels(settings, server.port, unlock, (1,), settings.extract_requests)
         out.extract["faceid"] = _levels(
             settings, server.port, extract, (1,), settings.extract_requests
         )

@@ -7,11 +7,10 @@ from faceid.service import THRESHOLDS
 from .context import Results
 from .load import LoadResult
 from .report import Row
-from .serving import COMPARE_LEVELS, EXTRACT_LEVELS, Measured, Outcome
+from .serving import COMPARE_LEVELS, EXTRACT_LEVELS, UNLOCK_LEVELS, Measured, Outcome
 from .stats import mib, p50_p95, speedup
 from .video import VideoRun
 
-UNLOCK = "stand-in for unlock until the /v1 lock API exists"
 FRAME = "640x480 JPEG (centre of obama-480p.jpg)"
 DEFAULT = "default hog + dlib"
 ONNX = "yunet + arcface:mobilefacenet-arcface"
@@ -85,7 +84,7 @@ def extract_rows(out: Outcome, results: Results) -> None:
             results.add(
                 Row(
                     "4",
-                    f"POST /extract_embeddings_from_image ({UNLOCK}), concurrency {level}, {label}",
+                    f"POST /extract_embeddings_from_image, concurrency {level}, {label}",
                     FRAME,
                     ours.summary(),
                     "DeepFace API POST /represent (Dlib): "
@@ -99,6 +98,37 @@ def extract_rows(out: Outcome, results: Results) -> None:
             )
     results.facts["extract_p50_c1"] = out.default.extract["faceid"][1].pct(50)
     results.facts["extract_onnx_p50_c1"] = out.onnx.extract["faceid"][1].pct(50)
+
+
+def unlock_rows(out: Outcome, results: Results) -> None:
+    """Unlock has no DeepFace counterpart; its nearest call, /represent, is the peer."""
+    runs = [(DEFAULT, out.default, UNLOCK_LEVELS), (ONNX, out.onnx, (1,))]
+    for label, measured, levels in runs:
+        for level in levels:
+            ours = measured.unlock[level]
+            peers = {b: r[level] for b, r in out.peer.extract.items() if level in r}
+            results.add(
+                Row(
+                    "4",
+                    f"POST /v1/locks/{{id}}/unlock (1 frame, 1 granted subject), "
+                    f"concurrency {level}, {label}",
+                    FRAME,
+                    ours.summary(),
+                    "DeepFace has no unlock; its POST /represent (Dlib), which only embeds: "
+                    + "; ".join(f"detector {b}: {r.summary()}" for b, r in peers.items())
+                    if peers
+                    else "not measured at this concurrency",
+                    ", ".join(
+                        f"{speedup(_per_request(r), _per_request(ours))} vs {b}"
+                        for b, r in peers.items()
+                    )
+                    + " (throughput)"
+                    if peers
+                    else "—",
+                )
+            )
+    results.facts["unlock_p50_c1"] = out.default.unlock[1].pct(50)
+    results.facts["unlock_onnx_p50_c1"] = out.onnx.unlock[1].pct(50)
 
 
 def _rss(measured: Measured) -> str:
@@ -132,4 +162,5 @@ def add(out: Outcome, results: Results) -> None:
     video_rows(out, results)
     compare_rows(out, results)
     extract_rows(out, results)
+    unlock_rows(out, results)
     memory_rows(out, results)
