@@ -55,5 +55,6 @@ $(BENCH_STAMP): requirements.txt requirements-bench.txt bench/requirements-nodep
 	$(BENCH_PY) -m pip install -q --disable-pip-version-check --no-deps -r bench/requirements-nodeps.txt
 	touch $@
 
+# BENCH_ARGS: e.g. "--quick --out bench/.venv/smoke.md" (CI's smoke run of this target)
 bench: $(BENCH_STAMP)
-	$(BENCH_PY) -m bench.run
+	$(BENCH_PY) -m bench.run $(BENCH_ARGS)

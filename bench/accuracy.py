@@ -74,7 +74,8 @@ def main() -> None:
             )
             log.info(rows[-1])
     header = (
-        "| detector | model | master.csv (299) | pivot.csv (280) | default threshold | "
+        f"| detector | model | master.csv ({len(lists['master.csv'])}) | "
+        f"pivot.csv ({len(lists['pivot.csv'])}) | default threshold | "
         "best threshold (accuracy) | ms/face | images with no face |\n"
         "|---|---|---|---|---|---|---|---|"
     )

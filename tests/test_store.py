@@ -138,3 +138,31 @@ def test_keys_are_stored_hashed(store_config):
     store.revoke_key(key_id)
     with pytest.raises(Unauthorized):
         authenticate(store, key)
+
+
+def _open_and_write(args: tuple[str, float]) -> str:
+    import time
+
+    path, start = args
+    time.sleep(max(0.0, start - time.time()))  # all processes open the file at once
+    store = open_store({"FACEID_DATA_DIR": path})
+    org = store.ensure_org("shared")
+    return store.create_subject(org.id, "x", {}).id
+
+
+def test_workers_opening_a_new_sqlite_file_together(tmp_path):
+    """gunicorn workers start at the same moment on a file that does not exist yet.
+
+    A worker once failed to boot here with "database is locked" while switching a new
+    file to WAL; this exercises twelve simultaneous first opens, though it does not
+    reproduce that race every time."""
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context("fork")
+    start = time.time() + 1.0
+    with ctx.Pool(12) as pool:
+        ids = pool.map(_open_and_write, [(str(tmp_path / "data"), start)] * 12, chunksize=1)
+    assert len(set(ids)) == 12
+    store = open_store({"FACEID_DATA_DIR": str(tmp_path / "data")})
+    assert store.list_subjects(store.ensure_org("shared").id, 100, 0)[1] == 12

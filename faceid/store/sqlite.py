@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,9 @@ class SqliteStore(Store):
         conn = sqlite3.connect(
             self.path, timeout=30.0, isolation_level=None, check_same_thread=False
         )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        _use_wal(conn)
+        conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA secure_delete=ON")  # erased templates are overwritten, not left
         return _Tx(conn)
@@ -40,6 +41,20 @@ class SqliteStore(Store):
 
     def describe(self) -> str:
         return f"sqlite:{self.path}"
+
+
+def _use_wal(conn: sqlite3.Connection, attempts: int = 300) -> None:
+    """Switch the file to WAL once. Workers opening a new file together can find it locked
+    while another one switches (SQLite does not wait on that lock), so retry briefly."""
+    for attempt in range(attempts):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 class _Tx:
