@@ -63,8 +63,16 @@ def _limits() -> service.Limits:
     )
 
 
+def _request_json() -> Any:
+    """The parsed JSON body, or None when it is absent, malformed or nested absurdly deep."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def _json_body(model: type[M]) -> M:
-    data = request.get_json(silent=True)
+    data = _request_json()
     if data is None:
         raise InvalidJSON("The body must be a JSON object (Content-Type: application/json).")
     if not isinstance(data, dict):

@@ -143,6 +143,8 @@ def test_non_finite_values(client, bad):
     [
         ("{not json", "application/json"),
         ("[1, 2]", "application/json"),
+        ("[" * 100_000 + "]" * 100_000, "application/json"),
+        ('{"embedding1": ' + "[" * 5000 + "]" * 5000 + "}", "application/json"),
         ("embedding1=1", "application/x-www-form-urlencoded"),
         ("", "application/json"),
     ],
