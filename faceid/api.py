@@ -12,7 +12,7 @@ from spectree import Response, SpecTree
 
 from . import __version__, service
 from .errors import BadRequest, InvalidEmbedding, InvalidJSON, InvalidParameter, MissingField
-from .pipeline import Pipeline, PipelineConfig, get_pipeline, is_loaded
+from .pipeline import Pipeline, PipelineConfig, arcface_model_id, get_pipeline, is_loaded
 from .schemas import (
     CompareRequest,
     CompareResponse,
@@ -131,6 +131,8 @@ def index() -> Any:
                 if cfg["FACEID_EMBEDDER"] == "arcface"
                 else {}
             ),
+            "model": _configured_model_id(),
+            "threshold": service.THRESHOLDS.get(_configured_model_id()),
         },
         links={
             "extract_image": url_for("faceid.extract_embeddings_from_image"),
@@ -214,4 +216,4 @@ def _configured_model_id() -> str:
     cfg = current_app.config
     if cfg["FACEID_EMBEDDER"] == "dlib":
         return "dlib-resnet-v1"
-    return f"arcface:{cfg['FACEID_ARCFACE_MODEL']}"
+    return arcface_model_id(str(cfg["FACEID_ARCFACE_MODEL"]))

@@ -111,6 +111,18 @@ def _dlib(cfg: PipelineConfig) -> Embedder:
     return DlibEmbedder()
 
 
+def _custom_spec(path: Path) -> ArcFaceSpec:
+    meta = path.with_suffix(".json")
+    return ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
+
+
+def arcface_model_id(name: str) -> str:
+    """The model id an ArcFace setting (weight id or .onnx path) produces, without loading it."""
+    if name in SPECS:
+        return f"arcface:{SPECS[name].name}"
+    return f"arcface:{_custom_spec(Path(name).expanduser()).name}"
+
+
 def _arcface(cfg: PipelineConfig) -> Embedder:
     name = cfg.arcface_model
     if name in weights.WEIGHTS:
@@ -118,13 +130,12 @@ def _arcface(cfg: PipelineConfig) -> Embedder:
         spec = SPECS[name]
     else:
         path = Path(name).expanduser()
-        meta = path.with_suffix(".json")
         if not path.is_file():
             raise ModelUnavailable(
                 f"FACEID_ARCFACE_MODEL={name} is neither a known model id "
                 f"({', '.join(SPECS)}) nor an existing .onnx file."
             )
-        spec = ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
+        spec = _custom_spec(path)
     return ArcFaceEmbedder(onnx_session(path, cfg.onnx_threads), spec)
 
 

@@ -108,7 +108,7 @@ class ErrorResponse(BaseModel):
 class IndexResponse(BaseModel):
     service: str
     version: str
-    models: dict[str, str | int | float]
+    models: dict[str, str | int | float | None]
     links: dict[str, str]
 
 

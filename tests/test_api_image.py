@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -171,3 +172,44 @@ def test_bad_max_faces(client, query):
 def test_wrong_method_is_json(client):
     r = client.get(URL)
     assert r.status_code == 405 and error_code(r) == "method_not_allowed"
+
+
+@needs_faces
+@needs_models
+def test_custom_arcface_file_with_its_spec(tmp_path):
+    """Any ArcFace-style ONNX file runs from a path, fed as its JSON spec says."""
+    from .conftest import MODELS
+
+    onnx = tmp_path / "my-mobilefacenet.onnx"
+    onnx.symlink_to(MODELS / "mobilefacenet_arcface.onnx")
+    spec = {
+        "name": "my-mfn",
+        "size": 112,
+        "channels": "RGB",
+        "mean": [123.675, 116.28, 103.53],
+        "std": [58.395, 57.12, 57.375],
+    }
+    onnx.with_suffix(".json").write_text(json.dumps(spec))
+    client = make_app(
+        FACEID_DETECTOR="yunet", FACEID_EMBEDDER="arcface", FACEID_ARCFACE_MODEL=str(onnx)
+    ).test_client()
+    assert client.get("/").json["models"]["model"] == "arcface:my-mfn"
+    a = client.post(URL, data=upload(EXAMPLES / "obama.jpg")).json
+    b = client.post(URL, data=upload(EXAMPLES / "obama2.jpg")).json
+    c = client.post(URL, data=upload(EXAMPLES / "biden.jpg")).json
+    assert a["model"] == "arcface:my-mfn"
+    same = np.dot(a["faces"][0]["embedding"], b["faces"][0]["embedding"])
+    other = np.dot(a["faces"][0]["embedding"], c["faces"][0]["embedding"])
+    assert same > 0.42 > other
+    r = client.post(
+        "/compare_embeddings", json={"embedding1": a["faces"][0], "embedding2": b["faces"][0]}
+    )
+    assert r.status_code == 422 and error_code(r) == "invalid_embedding"  # no default threshold
+
+
+def test_missing_custom_arcface_file_is_a_503(tmp_path):
+    client = make_app(
+        FACEID_EMBEDDER="arcface", FACEID_ARCFACE_MODEL=str(tmp_path / "absent.onnx")
+    ).test_client()
+    r = client.post(URL, data=upload(png(50, 50)))
+    assert r.status_code == 503 and error_code(r) == "model_unavailable"

@@ -93,7 +93,12 @@ def test_health_ready_index(server):
     assert get(server + "/health") == (200, {"status": "ok"})
     assert get(server + "/ready") == (200, {"status": "ready"})
     status, body = get(server + "/")
-    assert status == 200 and body["models"] == {"detector": "hog", "embedder": "dlib"}
+    assert status == 200 and body["models"] == {
+        "detector": "hog",
+        "embedder": "dlib",
+        "model": "dlib-resnet-v1",
+        "threshold": 0.925,
+    }
 
 
 def test_openapi_describes_the_endpoints(server):
