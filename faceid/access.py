@@ -9,16 +9,20 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidParameter, NoFace
-from .gallery import Context, NotFound, TooManyAttempts, faces_from_images, faces_from_video
+from .gallery import (
+    Context,
+    TooManyAttempts,
+    faces_from_images,
+    faces_from_video,
+    find_lock,
+)
 
 
 def unlock(
     ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
 ) -> dict[str, Any]:
     """A verdict for a door: only granted subjects open it, and all frames must agree."""
-    lock = ctx.store.lock(ctx.org_id, lock_id)
-    if lock is None:
-        raise NotFound(f"No lock '{lock_id}' in this organisation.")
+    lock = find_lock(ctx.store, ctx.org_id, lock_id)
     now = time.time()
     if lock.locked_until > now:
         retry = int(np.ceil(lock.locked_until - now))

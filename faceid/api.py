@@ -120,6 +120,7 @@ def _query(model: type[M]) -> M:
 @spec.validate(resp=Response(HTTP_200=IndexResponse), skip_validation=True)
 def index() -> Any:
     cfg = current_app.config
+    model = _configured_model_id()
     return jsonify(
         service="faceid",
         version=__version__,
@@ -131,8 +132,8 @@ def index() -> Any:
                 if cfg["FACEID_EMBEDDER"] == "arcface"
                 else {}
             ),
-            "model": _configured_model_id(),
-            "threshold": service.THRESHOLDS.get(_configured_model_id()),
+            "model": model,
+            "threshold": service.THRESHOLDS.get(model),
         },
         links={
             "extract_image": url_for("faceid.extract_embeddings_from_image"),

@@ -19,10 +19,10 @@ from .auth import Principal
 from .detectors.base import Face
 from .errors import FaceIdError
 from .index import IndexCache
-from .media import VideoFile, decode_image
+from .media import decode_image
 from .pipeline import Pipeline
-from .service import THRESHOLDS, single_face
-from .store import Store, Subject
+from .service import THRESHOLDS, single_face, video_faces
+from .store import Lock, Store, Subject
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,22 @@ class TooManyAttempts(FaceIdError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+def find_subject(store: Store, org_id: str, subject_id: str) -> Subject:
+    """The organisation's subject, or 404: another organisation's ids do not exist here."""
+    subject = store.subject(org_id, subject_id)
+    if subject is None:
+        raise NotFound(f"No subject '{subject_id}' in this organisation.")
+    return subject
+
+
+def find_lock(store: Store, org_id: str, lock_id: str) -> Lock:
+    """The organisation's lock, or 404."""
+    lock = store.lock(org_id, lock_id)
+    if lock is None:
+        raise NotFound(f"No lock '{lock_id}' in this organisation.")
+    return lock
 
 
 @dataclass(frozen=True)
@@ -104,10 +120,7 @@ class Context:
             )
 
     def subject(self, subject_id: str) -> Subject:
-        subject = self.store.subject(self.org_id, subject_id)
-        if subject is None:
-            raise NotFound(f"No subject '{subject_id}' in this organisation.")
-        return subject
+        return find_subject(self.store, self.org_id, subject_id)
 
     def audit(self, action: str, **fields: Any) -> None:
         self.store.audit(self.org_id, action, key_id=self.caller.key_id, **fields)
@@ -146,20 +159,10 @@ def faces_from_images(
 def faces_from_video(
     ctx: Context, data: bytes, max_frames: int, dropped: dict[str, int]
 ) -> tuple[list[Sample], int]:
-    crops: list[tuple[np.ndarray, Face, float, int]] = []
-    sampled = 0
-    with VideoFile(data, ctx.policy.max_pixels) as video:
-        for frame in video.sample(max_frames):
-            sampled += 1
-            faces = ctx.pipeline.detect(frame.image, largest_only=True)
-            reason = single_face(faces)
-            if reason:
-                dropped[reason] = dropped.get(reason, 0) + 1
-                continue
-            q = quality.assess(frame.image, faces[0])["score"]
-            crops.append((frame.image, faces[0], q, frame.index))
-    vectors = ctx.pipeline.embed([(img, face) for img, face, _, _ in crops])
+    kept, sampled = video_faces(ctx.pipeline, data, ctx.policy.max_pixels, max_frames, dropped)
+    vectors = ctx.pipeline.embed([(k.image, k.face) for k in kept])
     samples = [
-        Sample(v, q, f"video:frame{idx}") for v, (_, _, q, idx) in zip(vectors, crops, strict=True)
+        Sample(v, quality.assess(k.image, k.face)["score"], f"video:frame{k.index}")
+        for v, k in zip(vectors, kept, strict=True)
     ]
     return samples, sampled

@@ -76,28 +76,49 @@ def single_face(faces: list[Face]) -> str | None:
     return None
 
 
-def extract_video(pipe: Pipeline, data: bytes, limits: Limits) -> dict[str, Any]:
-    """Per-frame embeddings, a template and a consistency score from sampled frames."""
-    kept: list[tuple[int, float, np.ndarray, Face]] = []
-    dropped = {"no_face": 0, "several_faces": 0}
+@dataclass(frozen=True)
+class FrameFace:
+    """The one main face of a sampled video frame."""
+
+    index: int
+    time_s: float
+    image: np.ndarray
+    face: Face
+
+
+def video_faces(
+    pipe: Pipeline, data: bytes, max_pixels: int, max_frames: int, dropped: dict[str, int]
+) -> tuple[list[FrameFace], int]:
+    """Frames spread over the clip that hold exactly one main face, and how many were sampled.
+
+    Frames left out are counted in ``dropped`` by reason (``no_face``, ``several_faces``).
+    """
+    kept: list[FrameFace] = []
     sampled = 0
-    with VideoFile(data, limits.max_pixels) as video:
-        for frame in video.sample(limits.video_max_frames):
+    with VideoFile(data, max_pixels) as video:
+        for frame in video.sample(max_frames):
             sampled += 1
             faces = pipe.detect(frame.image, largest_only=True)
             reason = single_face(faces)
             if reason:
-                dropped[reason] += 1
+                dropped[reason] = dropped.get(reason, 0) + 1
                 continue
-            kept.append((frame.index, frame.time_s, frame.image, faces[0]))
+            kept.append(FrameFace(frame.index, frame.time_s, frame.image, faces[0]))
+    return kept, sampled
+
+
+def extract_video(pipe: Pipeline, data: bytes, limits: Limits) -> dict[str, Any]:
+    """Per-frame embeddings, a template and a consistency score from sampled frames."""
+    dropped = {"no_face": 0, "several_faces": 0}
+    kept, sampled = video_faces(pipe, data, limits.max_pixels, limits.video_max_frames, dropped)
     if sampled == 0:
         raise NoUsableFrame("No frame of the video could be decoded.")
     if not kept:
         raise NoUsableFrame(
             f"None of the {sampled} sampled frames holds exactly one face.", dropped=dropped
         )
-    vectors = pipe.embed([(img, face) for _, _, img, face in kept])
-    qualities = [quality.assess(img, face) for _, _, img, face in kept]
+    vectors = pipe.embed([(k.image, k.face) for k in kept])
+    qualities = [quality.assess(k.image, k.face) for k in kept]
     scores = np.array([q["score"] for q in qualities])
     best = np.argsort(-scores)[: max(1, math.ceil(len(kept) / 2))]
     template = l2_normalize(vectors[best].mean(axis=0))
@@ -110,13 +131,13 @@ def extract_video(pipe: Pipeline, data: bytes, limits: Limits) -> dict[str, Any]
         "faces": [
             {
                 "model": pipe.model_id,
-                "frame_index": index,
-                "time_s": time_s,
+                "frame_index": k.index,
+                "time_s": k.time_s,
                 "embedding": [round(float(v), 6) for v in vec],
-                "box": face.xywh(),
+                "box": k.face.xywh(),
                 "quality": q,
             }
-            for (index, time_s, _, face), vec, q in zip(kept, vectors, qualities, strict=True)
+            for k, vec, q in zip(kept, vectors, qualities, strict=True)
         ],
         "template": [round(float(v), 6) for v in template],
         "consistency": round(consistency, 4),

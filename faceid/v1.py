@@ -18,7 +18,7 @@ from . import access, enrollment
 from .api import _json_body, spec
 from .auth import Principal, authenticate
 from .errors import BadRequest, InvalidParameter, MissingField
-from .gallery import Context, NotFound, Policy
+from .gallery import Context, NotFound, Policy, find_lock, find_subject
 from .index import IndexCache
 from .pipeline import PipelineConfig, get_pipeline
 from .store import Store, open_store
@@ -146,17 +146,13 @@ def list_subjects() -> Any:
 @bp.get("/subjects/<subject_id>")
 def get_subject(subject_id: str) -> Any:
     who = caller("enroll")
-    subject = store().subject(who.org_id, subject_id)
-    if subject is None:
-        raise NotFound(f"No subject '{subject_id}' in this organisation.")
-    return jsonify(subject.to_json())
+    return jsonify(find_subject(store(), who.org_id, subject_id).to_json())
 
 
 @bp.delete("/subjects/<subject_id>")
 def delete_subject(subject_id: str) -> Any:
     who = caller("enroll")
-    if store().subject(who.org_id, subject_id) is None:
-        raise NotFound(f"No subject '{subject_id}' in this organisation.")
+    find_subject(store(), who.org_id, subject_id)
     erased = store().delete_subject(who.org_id, subject_id)
     store().audit(
         who.org_id,
@@ -183,8 +179,7 @@ def enroll(subject_id: str) -> Any:
 @bp.get("/subjects/<subject_id>/faces")
 def list_faces(subject_id: str) -> Any:
     who = caller("enroll")
-    if store().subject(who.org_id, subject_id) is None:
-        raise NotFound(f"No subject '{subject_id}' in this organisation.")
+    find_subject(store(), who.org_id, subject_id)
     faces = [t.to_json() for t in store().list_templates(who.org_id, subject_id)]
     return listing(faces, len(faces), len(faces), 0)
 
@@ -224,24 +219,17 @@ def list_locks() -> Any:
     return listing([lock.to_json() for lock in locks], total, limit, offset)
 
 
-def _lock(who: Principal, lock_id: str) -> Any:
-    lock = store().lock(who.org_id, lock_id)
-    if lock is None:
-        raise NotFound(f"No lock '{lock_id}' in this organisation.")
-    return lock
-
-
 @bp.get("/locks/<lock_id>")
 def get_lock(lock_id: str) -> Any:
     who = caller("admin")
-    lock = _lock(who, lock_id)
+    lock = find_lock(store(), who.org_id, lock_id)
     return jsonify({**lock.to_json(), "granted": store().granted(lock_id)})
 
 
 @bp.delete("/locks/<lock_id>")
 def delete_lock(lock_id: str) -> Any:
     who = caller("admin")
-    _lock(who, lock_id)
+    find_lock(store(), who.org_id, lock_id)
     store().delete_lock(who.org_id, lock_id)
     store().audit(who.org_id, "lock.delete", key_id=who.key_id, lock_id=lock_id)
     return jsonify(id=lock_id, deleted=True)
@@ -250,9 +238,8 @@ def delete_lock(lock_id: str) -> Any:
 @bp.put("/locks/<lock_id>/grants/<subject_id>")
 def grant(lock_id: str, subject_id: str) -> Any:
     who = caller("admin")
-    _lock(who, lock_id)
-    if store().subject(who.org_id, subject_id) is None:
-        raise NotFound(f"No subject '{subject_id}' in this organisation.")
+    find_lock(store(), who.org_id, lock_id)
+    find_subject(store(), who.org_id, subject_id)
     created = store().grant(lock_id, subject_id)
     store().audit(who.org_id, "grant", key_id=who.key_id, lock_id=lock_id, subject_id=subject_id)
     return jsonify(lock_id=lock_id, subject_id=subject_id, granted=True), 201 if created else 200
@@ -261,7 +248,7 @@ def grant(lock_id: str, subject_id: str) -> Any:
 @bp.delete("/locks/<lock_id>/grants/<subject_id>")
 def revoke(lock_id: str, subject_id: str) -> Any:
     who = caller("admin")
-    _lock(who, lock_id)
+    find_lock(store(), who.org_id, lock_id)
     if not store().revoke(lock_id, subject_id):
         raise NotFound(f"Subject '{subject_id}' holds no grant on lock '{lock_id}'.")
     store().audit(who.org_id, "revoke", key_id=who.key_id, lock_id=lock_id, subject_id=subject_id)
