@@ -6,7 +6,7 @@ Prints a Markdown table: accuracy at each model's default threshold on
 master.csv and face-recognition-pivot.csv, the best threshold on both lists
 together, and ms per face (detect + align + embed, one image at a time, largest
 face). Also prints, per model, the threshold that maximises the worst accuracy
-over all detectors: the calibration behind ``faceid.service.THRESHOLDS``.
+over all detectors: the calibration behind ``faceid.faces.models.CARDS``.
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from faceid.evaluate import (  # noqa: E402
+from faceid.faces.evaluate import (  # noqa: E402
     accuracy,
     best_threshold,
     embed_files,
     read_pairs,
     similarities,
 )
-from faceid.pipeline import Pipeline, PipelineConfig  # noqa: E402
-from faceid.service import THRESHOLDS  # noqa: E402
+from faceid.faces.models import CARDS  # noqa: E402
+from faceid.faces.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from faceid.settings import Settings as ServiceSettings  # noqa: E402
 
 log = logging.getLogger("bench.accuracy")
 SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared")
@@ -54,8 +55,11 @@ def main() -> None:
     rows, scores = [], {}
     for detector in args.detectors.split(","):
         for embedder in EMBEDDERS:
-            cfg = PipelineConfig(
-                detector=detector, embedder=embedder, arcface_model="mobilefacenet-arcface"
+            cfg = PipelineConfig.from_settings(
+                ServiceSettings.load(),
+                detector=detector,
+                embedder=embedder,
+                arcface_model="mobilefacenet-arcface",
             )
             pipe = Pipeline.load(cfg)
             embed_files(pipe, folder, list(names)[:3])  # warm-up
@@ -64,7 +68,7 @@ def main() -> None:
             sims = np.concatenate([s for s, _ in per_list.values()])
             labels = np.concatenate([lab for _, lab in per_list.values()])
             scores[(detector, pipe.model_id)] = (sims, labels)
-            t = THRESHOLDS[pipe.model_id]
+            t = CARDS[pipe.model_id].threshold
             best_t, best_acc = best_threshold(sims, labels)
             rows.append(
                 f"| {detector} | {pipe.model_id} | "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faceid.media import VideoFile, decode_image
-from faceid.pipeline import Pipeline
-from faceid.service import Limits, extract_image
+from faceid.faces.extract import Limits, extract_image
+from faceid.faces.media import VideoFile, decode_image
+from faceid.faces.pipeline import Pipeline
 
 from .stats import measure, ms
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from faceid.media import decode_image
-from faceid.pipeline import Pipeline, PipelineConfig
+from faceid.faces.media import decode_image
+from faceid.faces.pipeline import Pipeline, PipelineConfig
+from faceid.settings import Settings as ServiceSettings
 
 from . import peers
 from .context import Results, Settings
@@ -38,7 +39,9 @@ PEERS = {
 
 
 def config(detector: str, embedder: str) -> PipelineConfig:
-    return PipelineConfig(detector=detector, embedder=embedder, arcface_model=ARCFACE_MODEL)
+    return PipelineConfig.from_settings(
+        ServiceSettings.load(), detector=detector, embedder=embedder, arcface_model=ARCFACE_MODEL
+    )
 
 
 def embed_largest(pipe: Pipeline, data: bytes) -> np.ndarray | None:

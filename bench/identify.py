@@ -33,7 +33,8 @@ if str(ROOT) not in sys.path:
 from bench.context import Results  # noqa: E402
 from bench.report import Row as ReportRow  # noqa: E402
 from bench.stats import measure, ms  # noqa: E402
-from faceid.index import IndexCache  # noqa: E402
+from faceid.lock.index import IndexCache  # noqa: E402
+from faceid.settings import Settings as ServiceSettings  # noqa: E402
 from faceid.store import Store, new_id, open_store  # noqa: E402
 
 log = logging.getLogger("bench.identify")
@@ -125,7 +126,7 @@ def stores(kinds: list[str]) -> Iterator[Iterator[tuple[str, dict[str, str]]]]:
 
 def bench_one(kind: str, config: dict[str, str], n: int, runs: int) -> Row:
     rng = np.random.default_rng(n)
-    store = open_store(config)
+    store = open_store(ServiceSettings.load(config))
     org = store.ensure_org(f"bench-{n}")
     started = time.perf_counter()
     vectors = fill(store, org.id, n, rng)

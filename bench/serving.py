@@ -14,7 +14,8 @@ from pathlib import Path
 
 import cv2
 
-from faceid.pipeline import Pipeline, PipelineConfig
+from faceid.faces.pipeline import Pipeline, PipelineConfig
+from faceid.settings import Settings as ServiceSettings
 
 from . import breakdown, lock, video
 from .context import Results, Settings
@@ -193,7 +194,7 @@ def deepface_api(settings: Settings, inp: Inputs, env: dict[str, str]) -> Measur
 
 def explain(settings: Settings, results: Results, inp: Inputs, clips: list[video.Clip]) -> None:
     """In-process stage timings of the default pipeline, for the targets' "why"."""
-    pipe = Pipeline.load(PipelineConfig())
+    pipe = Pipeline.load(PipelineConfig.from_settings(ServiceSettings.load()))
     image = breakdown.image_stages(pipe, inp.frame, settings.runs)
     results.texts["extract_stages"] = image.text()
     results.texts["extract_largest"] = image.largest()
@@ -203,7 +204,7 @@ def explain(settings: Settings, results: Results, inp: Inputs, clips: list[video
 
 
 def run(settings: Settings, results: Results, deepface_env: dict[str, str]) -> Outcome:
-    pipe = Pipeline.load(PipelineConfig())
+    pipe = Pipeline.load(PipelineConfig.from_settings(ServiceSettings.load()))
     inp = make_inputs(settings, pipe)
     clips = video.make_clips(settings)
     explain(settings, results, inp, clips)

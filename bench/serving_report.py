@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faceid.service import THRESHOLDS
+from faceid.faces.models import CARDS
 
 from .context import Results
 from .load import LoadResult
@@ -49,7 +49,7 @@ def video_rows(out: Outcome, results: Results) -> None:
 
 def _check_consistency(results: Results, clip: str, label: str, run: VideoRun) -> None:
     """Say so when a clip's frames disagree more than the model's own match threshold."""
-    threshold = THRESHOLDS.get(str(run.body["model"]))
+    threshold = getattr(CARDS.get(str(run.body["model"])), "threshold", None)
     consistency = float(run.body["consistency"])
     if threshold is not None and consistency < threshold:
         results.notes.append(

@@ -1,7 +1,7 @@
 """Item 2: 1:1 verification of labelled pairs, faceid against DeepFace.verify.
 
 faceid's side is the default pipeline embedding both images and comparing the
-cosine similarity with ``faceid.service.THRESHOLDS``; DeepFace's side is
+cosine similarity with ``faceid.faces.models.CARDS``; DeepFace's side is
 ``DeepFace.verify(model_name="Dlib", detector_backend="dlib")`` on the same files.
 """
 
@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from faceid.evaluate import Pair, accuracy, embed_files, read_pairs, similarities
-from faceid.media import decode_image
-from faceid.pipeline import Pipeline, PipelineConfig
-from faceid.service import THRESHOLDS
+from faceid.faces.evaluate import Pair, accuracy, embed_files, read_pairs, similarities
+from faceid.faces.media import decode_image
+from faceid.faces.models import CARDS
+from faceid.faces.pipeline import Pipeline, PipelineConfig
+from faceid.settings import Settings as ServiceSettings
 
 from . import peers
 from .context import Results, Settings
@@ -80,7 +81,7 @@ def correct(run: Pass, pairs: list[Pair]) -> int:
 
 
 def faceid_decider(pipe: Pipeline) -> Decide:
-    threshold = THRESHOLDS[pipe.model_id]
+    threshold = CARDS[pipe.model_id].threshold
 
     def decide(left: Path, right: Path) -> bool:
         a, b = (embed_largest(pipe, p.read_bytes()) for p in (left, right))
@@ -106,7 +107,7 @@ def run(settings: Settings, results: Results) -> None:
     folder = settings.deepface_dir
     everything = read_pairs(folder / "master.csv")
     pairs = subset(everything, settings.pairs)
-    pipe = Pipeline.load(PipelineConfig())
+    pipe = Pipeline.load(PipelineConfig.from_settings(ServiceSettings.load()))
     ours = faceid_decider(pipe)
     log.info("item 2: faceid on %d pairs, %d passes", len(pairs), FACEID_PASSES)
     run_pass(ours, folder, pairs[:2])  # warm-up
@@ -123,7 +124,7 @@ def run(settings: Settings, results: Results) -> None:
     results.add(
         Row(
             "2",
-            f"1:1 verify, faceid default ({pipe.model_id}, cosine >= {THRESHOLDS[pipe.model_id]})",
+            f"1:1 verify, faceid default ({pipe.model_id}, cosine >= {pipe.card.threshold})",
             label,
             describe(mine, pairs, f"median of {FACEID_PASSES} passes"),
             "DeepFace.verify(Dlib, dlib): " + describe(theirs, pairs, "one pass"),
@@ -172,7 +173,7 @@ def _full_list(
     log.info("item 2: faceid accuracy on all %d pairs", len(pairs))
     emb = embed_files(pipe, folder, {n for p in pairs for n in (p.left, p.right)})
     sims, labels = similarities(pairs, emb)
-    acc = accuracy(sims, labels, THRESHOLDS[pipe.model_id])
+    acc = accuracy(sims, labels, CARDS[pipe.model_id].threshold)
     results.add(
         Row(
             "2",

@@ -1,15 +1,27 @@
-"""faceid: a face-verification service.
+"""faceid: a face-verification service and face-ID lock.
 
-Public names: :func:`create_app`, :class:`Pipeline`, :class:`PipelineConfig`, and the
-error tree in :mod:`faceid.errors`. Nothing heavy is imported here: models load
-on first use.
+Public names: :func:`create_app`, :class:`Settings`, :class:`Pipeline`,
+:class:`PipelineConfig`, and the error tree in :mod:`faceid.errors`. Nothing heavy is
+imported here: models load on first use.
+
+The packages tell the architecture::
+
+    faceid/
+      errors.py    every error leaf (status + stable code)
+      settings.py  one typed Settings, read once
+      services.py  what one app serves with: settings, store, pipeline, indexes
+      web/         the factory, request parsing, OpenAPI, one blueprint per concern
+      faces/       model registry, pipeline, detectors, embedders, alignment, media
+      lock/        keys and scopes, lookups, enrolment, access decisions, index
+      store/       SQLite and PostgreSQL, migrations, encryption, its CLI commands
+      cli.py       the ``faceid`` command
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .faces.pipeline import Pipeline, PipelineConfig
+from .settings import Settings
+from .version import __version__
+from .web import create_app
 
-from .app import create_app  # noqa: E402
-from .pipeline import Pipeline, PipelineConfig  # noqa: E402
-
-__all__ = ["Pipeline", "PipelineConfig", "__version__", "create_app"]
+__all__ = ["Pipeline", "PipelineConfig", "Settings", "__version__", "create_app"]

@@ -1,9 +1,12 @@
-"""The ``faceid`` command: manage model weights and evaluate pipelines.
+"""The ``faceid`` command: manage model weights, evaluate pipelines, and the store's own.
 
 faceid models list              which weights are present, SHA-256, upstream address
 faceid models pull ID [ID ...]  download and verify (needs internet)
 faceid models check             verify every present file; exit 1 on a bad one
 faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
+faceid init-db | keys ...       the store's commands (:mod:`faceid.store.cli`)
+
+Every command reads the same :class:`~faceid.settings.Settings` as the server.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import weights
 from .errors import FaceIdError
+from .faces.models import WEIGHTS
+from .faces.weights import ModelFiles
+from .settings import Settings
+from .store.cli import COMMANDS as STORE_COMMANDS
 
 OFFLINE_DEFAULT = "(pip package; no download)"
 
@@ -32,6 +38,15 @@ def main(verbose: bool) -> None:
     )
 
 
+for _command in STORE_COMMANDS:
+    main.add_command(_command)
+
+
+def _files() -> ModelFiles:
+    settings = Settings.load()
+    return ModelFiles(settings.models_path, settings.allow_download)
+
+
 @main.group()
 def models() -> None:
     """Model weights in FACEID_MODELS_DIR."""
@@ -41,11 +56,12 @@ def models() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models_list(as_json: bool) -> None:
     """Every known weight file: present or not, digest, upstream address."""
-    rows = [weights.status(w) for w in weights.WEIGHTS.values()]
+    files = _files()
+    rows = [files.status(w) for w in WEIGHTS.values()]
     if as_json:
-        click.echo(json.dumps({"models_dir": str(weights.models_dir()), "models": rows}, indent=2))
+        click.echo(json.dumps({"models_dir": str(files.folder), "models": rows}, indent=2))
         return
-    click.echo(f"models folder: {weights.models_dir()}  (FACEID_MODELS_DIR)")
+    click.echo(f"models folder: {files.folder}  (FACEID_MODELS_DIR)")
     click.echo(f"dlib HOG + ResNet, 5/68-point predictors: {OFFLINE_DEFAULT}")
     for row in rows:
         state = "ok" if row["ok"] else ("BAD DIGEST" if row["present"] else "missing")
@@ -57,15 +73,15 @@ def models_list(as_json: bool) -> None:
 @click.argument("ids", nargs=-1)
 def models_pull(ids: tuple[str, ...]) -> None:
     """Download and verify weights (all when no ID is given)."""
-    unknown = [i for i in ids if i not in weights.WEIGHTS]
+    unknown = [i for i in ids if i not in WEIGHTS]
     if unknown:
-        raise click.UsageError(
-            f"unknown model(s) {', '.join(unknown)}; known: {', '.join(weights.WEIGHTS)}"
-        )
+        known = ", ".join(WEIGHTS)
+        raise click.UsageError(f"unknown model(s) {', '.join(unknown)}; known: {known}")
     failed = False
-    for weight_id in ids or tuple(weights.WEIGHTS):
+    files = _files()
+    for weight_id in ids or tuple(WEIGHTS):
         try:
-            path = weights.resolve(weight_id, allow_download=True)
+            path = files.resolve(weight_id, allow_download=True)
             click.echo(f"{weight_id}: ok {path}")
         except FaceIdError as exc:
             failed = True
@@ -77,68 +93,17 @@ def models_pull(ids: tuple[str, ...]) -> None:
 def models_check() -> None:
     """Verify the digest of every present weight file; exit 1 if one is wrong."""
     bad = False
-    for weight in weights.WEIGHTS.values():
-        row = weights.status(weight)
+    files = _files()
+    for weight in WEIGHTS.values():
+        row = files.status(weight)
         if not row["present"]:
-            click.echo(f"{weight.id}: missing ({weights.models_dir() / weight.filename})")
+            click.echo(f"{weight.id}: missing ({row['file']})")
         elif row["ok"]:
             click.echo(f"{weight.id}: ok")
         else:
             bad = True
             click.echo(f"{weight.id}: BAD digest {row['sha256']} != {row['expected_sha256']}")
     sys.exit(1 if bad else 0)
-
-
-def _store():  # noqa: ANN202 - a Store; imported lazily to keep the CLI light
-    from . import config
-    from .store import open_store
-
-    return open_store({**config.DEFAULTS, **config.from_environ()})
-
-
-@main.command("init-db")
-def init_db() -> None:
-    """Create or upgrade the store's schema (SQLite file or FACEID_DATABASE_URL)."""
-    store = _store()
-    click.echo(f"schema up to date in {store.describe()}")
-
-
-@main.group()
-def keys() -> None:
-    """API keys of organisations."""
-
-
-@keys.command("create")
-@click.option("--org", required=True, help="Organisation name (created if new).")
-@click.option("--scope", required=True, type=click.Choice(["enroll", "unlock", "admin"]))
-def keys_create(org: str, scope: str) -> None:
-    """Create a key and print it once: it is stored hashed and cannot be shown again."""
-    from .auth import create_key
-
-    key_id, key = create_key(_store(), org, scope)
-    click.echo(f"key id: {key_id}  org: {org}  scope: {scope}", err=True)
-    click.echo(key)
-
-
-@keys.command("list")
-@click.option("--org", required=True)
-def keys_list(org: str) -> None:
-    """Key ids, scopes and whether they are revoked (never the keys)."""
-    store = _store()
-    found = store.org_by_name(org)
-    if found is None:
-        raise click.UsageError(f"no organisation named {org!r}")
-    for key in store.list_keys(found.id):
-        click.echo(f"{key.id}  {key.scope:<7} {'revoked' if key.revoked else 'active'}")
-
-
-@keys.command("revoke")
-@click.argument("key_id")
-def keys_revoke(key_id: str) -> None:
-    """Revoke a key by its id."""
-    if not _store().revoke_key(key_id):
-        raise click.UsageError(f"no active key {key_id!r}")
-    click.echo(f"revoked {key_id}")
 
 
 @main.command("eval")
@@ -168,14 +133,17 @@ def evaluate_cmd(
     threshold: float | None,
 ) -> None:
     """Accuracy at the default threshold, the best threshold, and ms per face, as JSON."""
-    from .evaluate import accuracy, best_threshold, embed_files, read_pairs, similarities
-    from .pipeline import Pipeline, PipelineConfig
-    from .service import THRESHOLDS
+    from dataclasses import replace
 
+    from .faces.evaluate import accuracy, best_threshold, embed_files, read_pairs, similarities
+    from .faces.pipeline import Pipeline, PipelineConfig
+
+    base = PipelineConfig.from_settings(Settings.load())
     pipe = Pipeline.load(
-        PipelineConfig(detector=detector, embedder=embedder, arcface_model=arcface_model)
+        replace(base, detector=detector, embedder=embedder, arcface_model=arcface_model)
     )
-    threshold = THRESHOLDS.get(pipe.model_id, 0.5) if threshold is None else threshold
+    if threshold is None:
+        threshold = pipe.card.threshold if pipe.card.threshold is not None else 0.5
     lists = {p.name: read_pairs(p) for p in pair_files}
     folder = images or pair_files[0].parent
     names = {n for pairs in lists.values() for p in pairs for n in (p.left, p.right)}

@@ -1,8 +1,9 @@
-"""One exception tree for everything a user can get wrong, mapped to JSON errors.
+"""One exception tree for everything faceid refuses, mapped to JSON errors.
 
 ::
 
     FaceIdError                      500 internal (a bug if it reaches a user)
+    ├── ConfigError                  500 config_error (a setting is unusable; found at start)
     ├── BadRequest                   400 bad_request
     │   ├── InvalidJSON              400 invalid_json
     │   ├── MissingField             400 missing_field
@@ -17,6 +18,12 @@
     ├── NoFace                       422 no_face
     ├── ModelMismatch                422 model_mismatch
     ├── PayloadTooLarge              413 payload_too_large
+    ├── Unauthorized                 401 unauthorized
+    ├── Forbidden                    403 forbidden
+    ├── NotFound                     404 not_found
+    ├── ModelPinned                  409 model_pinned
+    ├── EnrollmentRejected           422 enrollment_rejected
+    ├── TooManyAttempts              429 too_many_attempts (with Retry-After)
     ├── ModelUnavailable             503 model_unavailable
     └── ModelDownloadError           502 model_download_failed
 
@@ -154,3 +161,55 @@ class ModelDownloadError(FaceIdError):
 
     status = 502
     code = "model_download_failed"
+
+
+class ConfigError(FaceIdError):
+    """A setting is present but unusable (found when settings are loaded)."""
+
+    code = "config_error"
+
+
+class Unauthorized(FaceIdError):
+    """No key, or a key that is unknown, malformed or revoked."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(FaceIdError):
+    """The key is valid but its scope does not allow this call."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(FaceIdError):
+    """The id does not exist in the caller's organisation."""
+
+    status = 404
+    code = "not_found"
+
+
+class ModelPinned(FaceIdError):
+    """The organisation's gallery was built with another model."""
+
+    status = 409
+    code = "model_pinned"
+
+
+class EnrollmentRejected(FaceIdError):
+    """The enrolment media cannot make a trustworthy template; ``details.reasons`` says why."""
+
+    status = 422
+    code = "enrollment_rejected"
+
+
+class TooManyAttempts(FaceIdError):
+    """The lock is shut after repeated failed unlocks; retry after ``retry_after`` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -17,7 +17,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from faceid import create_app
+from faceid import Pipeline, PipelineConfig, Settings, create_app
+from faceid.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared").resolve()
@@ -48,8 +49,40 @@ def _models_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACEID_ALLOW_DOWNLOAD", "0")
 
 
+_pipelines: dict[PipelineConfig, Pipeline] = {}
+
+
+def settings_for(**config: Any) -> Settings:
+    """Settings as the app would read them, with ``config`` (``FACEID_*`` names) on top."""
+    return Settings.load(config)
+
+
+def load_pipeline(cfg: PipelineConfig) -> Pipeline:
+    """One loaded pipeline per configuration for the whole test session (loading is slow)."""
+    if cfg not in _pipelines:
+        _pipelines[cfg] = Pipeline.load(cfg)
+    return _pipelines[cfg]
+
+
+def pipeline_config(**fields: Any) -> PipelineConfig:
+    """A pipeline configuration reading weights from the shared models folder."""
+    return PipelineConfig(**{"models_dir": MODELS, "allow_download": False, **fields})
+
+
 def make_app(**config: Any) -> Flask:
-    return create_app({"TESTING": True, **config})
+    """An app on these settings that shares the session's loaded pipelines."""
+    settings = settings_for(**config)
+    cfg = PipelineConfig.from_settings(settings)
+    try:
+        pipeline: Pipeline | None = load_pipeline(cfg)
+    except Exception:  # noqa: BLE001 - a model that cannot load here: let the app answer 503
+        pipeline = None
+    return create_app({"TESTING": True}, settings=settings, pipeline=pipeline)
+
+
+def services(app: Flask) -> Services:
+    found: Services = app.extensions["faceid"]
+    return found
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from faceid.evaluate import read_pairs
+from faceid.faces.evaluate import read_pairs
 
 from .conftest import DEEPFACE, ONNX_CONFIG, make_app, needs_faces, needs_models, upload
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceid.align import ARCFACE_TEMPLATE, align_face, canonical_landmarks, similarity_transform
+from faceid.faces.align import (
+    ARCFACE_TEMPLATE,
+    align_face,
+    canonical_landmarks,
+    similarity_transform,
+)
 
 
 @pytest.mark.parametrize(

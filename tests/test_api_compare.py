@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceid.service import THRESHOLDS
+from faceid.faces.models import CARDS
 
 from .conftest import EXAMPLES, error_code, needs_faces, upload
 
@@ -24,7 +24,7 @@ def test_identical_vectors_unlock(client):
     body = r.json
     assert body["similarity"] == pytest.approx(1.0) and body["distance"] == pytest.approx(0.0)
     assert body["match"] is True and body["verdict"] == "unlock"
-    assert body["threshold"] == THRESHOLDS["dlib-resnet-v1"]
+    assert body["threshold"] == CARDS["dlib-resnet-v1"].threshold
     assert body["model"] == "dlib-resnet-v1"
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceid.service import THRESHOLDS
+from faceid.faces.models import CARDS
 
 from .conftest import EXAMPLES, ONNX_CONFIG, error_code, make_app, needs_faces, needs_models, upload
 from .media import letterbox, still_clip, write_clip
@@ -47,7 +47,7 @@ def test_hamilton_template_matches_miranda_not_lacamoire(config):
     assert abs(np.linalg.norm(template) - 1) < 1e-3
     frames = np.array([f["embedding"] for f in body["faces"]])
     assert body["consistency"] == pytest.approx((frames @ template).min(), abs=1e-3)
-    threshold = THRESHOLDS[body["model"]]
+    threshold = CARDS[body["model"]].threshold
     miranda = image_embedding(client, "lin-manuel-miranda.png")
     lacamoire = image_embedding(client, "alex-lacamoire.png")
     assert template @ miranda >= threshold

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from faceid.errors import InvalidParameter, ModelUnavailable
-from faceid.media import decode_image
-from faceid.pipeline import Pipeline, PipelineConfig, get_pipeline
+from faceid.faces.media import decode_image
+from faceid.faces.pipeline import Pipeline
 
-from .conftest import EXAMPLES, needs_faces, needs_models
+from .conftest import EXAMPLES, load_pipeline, needs_faces, needs_models, pipeline_config
 
 RUNNABLE = ["hog", "yunet", "retinaface-onnx", "mtcnn"]
 
@@ -22,7 +22,7 @@ def load(path):
 @needs_models
 @pytest.mark.parametrize("name", RUNNABLE)
 def test_detector_finds_one_face_with_landmarks_inside_it(name):
-    pipe = get_pipeline(PipelineConfig(detector=name))
+    pipe = load_pipeline(pipeline_config(detector=name))
     image = load(EXAMPLES / "obama.jpg")
     faces = pipe.detect(image)
     assert faces, name
@@ -40,7 +40,7 @@ def test_detector_finds_one_face_with_landmarks_inside_it(name):
 @needs_models
 @pytest.mark.parametrize("name", RUNNABLE)
 def test_detector_finds_both_people_largest_first(name):
-    pipe = get_pipeline(PipelineConfig(detector=name))
+    pipe = load_pipeline(pipeline_config(detector=name))
     faces = pipe.detect(load(EXAMPLES / "two_people.jpg"))
     assert len(faces) >= 2
     areas = [f.area for f in faces]
@@ -53,20 +53,19 @@ def test_detector_finds_both_people_largest_first(name):
 def test_downscaled_detection_maps_boxes_back(name):
     """Detection runs on a copy at most 640 px wide; boxes must land on the full image."""
     image = load(EXAMPLES / "obama-1080p.jpg")
-    small = get_pipeline(PipelineConfig(detector=name)).detect(image)[0]
-    full = Pipeline.load(PipelineConfig(detector=name, detect_max_side=0)).detect(image)[0]
+    small = load_pipeline(pipeline_config(detector=name)).detect(image)[0]
+    full = Pipeline.load(pipeline_config(detector=name, detect_max_side=0)).detect(image)[0]
     assert np.abs(small.landmarks - full.landmarks).max() < 0.05 * full.width
 
 
 def test_no_face_in_a_blank_image():
-    pipe = get_pipeline(PipelineConfig())
+    pipe = load_pipeline(pipeline_config())
     assert pipe.detect(np.full((300, 300, 3), 127, dtype=np.uint8)) == []
 
 
 def test_retinaface_package_weights_missing_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setenv("FACEID_MODELS_DIR", str(tmp_path))
     with pytest.raises(ModelUnavailable) as err:
-        Pipeline.load(PipelineConfig(detector="retinaface"))
+        Pipeline.load(pipeline_config(detector="retinaface", models_dir=tmp_path))
     message = err.value.message
     assert "faceid models pull retinaface-resnet50" in message
     assert "FACEID_MODELS_DIR" in message and str(tmp_path) in message
@@ -74,4 +73,4 @@ def test_retinaface_package_weights_missing_says_what_to_do(tmp_path, monkeypatc
 
 def test_unknown_detector_is_refused():
     with pytest.raises(InvalidParameter):
-        Pipeline.load(PipelineConfig(detector="nope"))
+        Pipeline.load(pipeline_config(detector="nope"))

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from faceid.auth import create_key
-from faceid.store import open_store
+from faceid.lock.keys import create_key
 
-from .conftest import make_app
+from .conftest import make_app, services
 
 
 def junk(rng: random.Random, depth: int = 0) -> Any:
@@ -61,7 +60,7 @@ def test_compare_never_500(client, seed):
 
 def test_v1_json_and_uploads_never_500(tmp_path):
     app = make_app(FACEID_DATA_DIR=str(tmp_path / "data"))
-    key = create_key(open_store(app.config), "acme", "admin")[1]
+    key = create_key(services(app).store, "acme", "admin")[1]
     client = app.test_client()
     headers = {"X-API-Key": key}
     for body in bodies(99, 100):

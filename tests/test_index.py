@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceid.index import GalleryIndex
+from faceid.lock.index import GalleryIndex
 
 
 def gallery(n_subjects: int, per_subject: int, dim: int = 64, seed: int = 0) -> GalleryIndex:

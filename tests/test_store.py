@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceid.crypto import ConfigError, parse_key
+from faceid.errors import ConfigError
 from faceid.store import open_store
+from faceid.store.crypto import parse_key
 from faceid.store.schema import MIGRATIONS
+
+from .conftest import settings_for
 
 KEY = "11" * 32
 
@@ -18,13 +21,13 @@ def vec(seed: int) -> np.ndarray:
 
 
 def test_migrations_are_idempotent(store_config):
-    store = open_store(store_config)
+    store = open_store(settings_for(**store_config))
     assert store.migrate() == len(MIGRATIONS)
     assert store.migrate() == len(MIGRATIONS)
 
 
 def test_organisations_are_isolated(store_config):
-    store = open_store(store_config)
+    store = open_store(settings_for(**store_config))
     a, b = store.ensure_org("a"), store.ensure_org("b")
     assert store.ensure_org("a") == a
     subject = store.create_subject(a.id, "alice", {"team": 1})
@@ -37,7 +40,7 @@ def test_organisations_are_isolated(store_config):
 
 
 def test_templates_round_trip_and_bump_the_version(store_config):
-    store = open_store(store_config)
+    store = open_store(settings_for(**store_config))
     org = store.ensure_org("o")
     subject = store.create_subject(org.id, "s", {})
     v0 = store.org_version(org.id)
@@ -57,7 +60,7 @@ def test_templates_round_trip_and_bump_the_version(store_config):
 
 
 def test_encryption_at_rest(store_config):
-    store = open_store({**store_config, "FACEID_ENCRYPTION_KEY": KEY})
+    store = open_store(settings_for(**{**store_config, "FACEID_ENCRYPTION_KEY": KEY}))
     org = store.ensure_org("o")
     subject = store.create_subject(org.id, "s", {})
     (tid,) = store.add_templates(org.id, subject.id, "m", [(vec(5), 0.5, "image", None)])
@@ -67,7 +70,7 @@ def test_encryption_at_rest(store_config):
         ).fetchone()
     assert raw[1] == 1 and bytes(raw[0]) != vec(5).astype("<f4").tobytes()
     np.testing.assert_array_equal(store.load_gallery(org.id)[3][0], vec(5))
-    other = open_store({**store_config, "FACEID_ENCRYPTION_KEY": "22" * 32})
+    other = open_store(settings_for(**{**store_config, "FACEID_ENCRYPTION_KEY": "22" * 32}))
     with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
         other.load_gallery(org.id)
 
@@ -79,7 +82,7 @@ def test_bad_encryption_keys(bad):
 
 
 def test_deleting_a_subject_erases_templates_and_grants(store_config):
-    store = open_store(store_config)
+    store = open_store(settings_for(**store_config))
     org = store.ensure_org("o")
     subject = store.create_subject(org.id, "s", {})
     store.add_templates(org.id, subject.id, "m", [(vec(1), 0.5, "image", b"jpeg")])
@@ -92,7 +95,7 @@ def test_deleting_a_subject_erases_templates_and_grants(store_config):
 
 
 def test_lockout_after_repeated_failures(store_config):
-    store = open_store(store_config)
+    store = open_store(settings_for(**store_config))
     org = store.ensure_org("o")
     lock = store.create_lock(org.id, "door")
     assert [store.record_failure(lock.id, 3, 60, 30) > 0 for _ in range(3)] == [False, False, True]
@@ -104,7 +107,7 @@ def test_lockout_after_repeated_failures(store_config):
 
 
 def test_audit_filters(store_config):
-    store = open_store(store_config)
+    store = open_store(settings_for(**store_config))
     org = store.ensure_org("o")
     store.audit(org.id, "unlock", lock_id="l1", verdict="locked", similarity=0.1, reason="x")
     store.audit(org.id, "unlock", lock_id="l2", verdict="unlock", similarity=0.99)
@@ -125,9 +128,10 @@ def test_audit_filters(store_config):
 
 
 def test_keys_are_stored_hashed(store_config):
-    from faceid.auth import Unauthorized, authenticate, create_key
+    from faceid.errors import Unauthorized
+    from faceid.lock.keys import authenticate, create_key
 
-    store = open_store(store_config)
+    store = open_store(settings_for(**store_config))
     key_id, key = create_key(store, "o", "unlock")
     assert key not in str(store.key(key_id))
     principal = authenticate(store, key)
@@ -145,7 +149,7 @@ def _open_and_write(args: tuple[str, float]) -> str:
 
     path, start = args
     time.sleep(max(0.0, start - time.time()))  # all processes open the file at once
-    store = open_store({"FACEID_DATA_DIR": path})
+    store = open_store(settings_for(**{"FACEID_DATA_DIR": path}))
     org = store.ensure_org("shared")
     return store.create_subject(org.id, "x", {}).id
 
@@ -164,5 +168,5 @@ def test_workers_opening_a_new_sqlite_file_together(tmp_path):
     with ctx.Pool(12) as pool:
         ids = pool.map(_open_and_write, [(str(tmp_path / "data"), start)] * 12, chunksize=1)
     assert len(set(ids)) == 12
-    store = open_store({"FACEID_DATA_DIR": str(tmp_path / "data")})
+    store = open_store(settings_for(**{"FACEID_DATA_DIR": str(tmp_path / "data")}))
     assert store.list_subjects(store.ensure_org("shared").id, 100, 0)[1] == 12

@@ -9,10 +9,17 @@ from typing import Any
 import cv2
 import pytest
 
-from faceid.auth import create_key
-from faceid.store import open_store
+from faceid.lock.keys import create_key
 
-from .conftest import EXAMPLES, ONNX_CONFIG, TEST_IMAGES, error_code, make_app, needs_faces
+from .conftest import (
+    EXAMPLES,
+    ONNX_CONFIG,
+    TEST_IMAGES,
+    error_code,
+    make_app,
+    needs_faces,
+    services,
+)
 from .media import letterbox, write_clip
 
 pytestmark = needs_faces
@@ -61,7 +68,7 @@ def org(store_config):
     """An app on a fresh store, with admin keys for organisations 'acme' and 'other'."""
     config = {**store_config, "FACEID_LOCKOUT_ATTEMPTS": 5}
     app = make_app(**config)
-    store = open_store(app.config)
+    store = services(app).store
     keys = {scope: create_key(store, "acme", scope)[1] for scope in ("admin", "enroll", "unlock")}
     other = create_key(store, "other", "admin")[1]
     client = app.test_client()
@@ -364,7 +371,7 @@ def test_original_endpoints_can_require_a_key(store_config):
     client = app.test_client()
     body = {"embedding1": [1.0, 0.0], "embedding2": [1.0, 0.0], "threshold": 0.5}
     assert client.post("/compare_embeddings", json=body).status_code == 401
-    key = create_key(open_store(app.config), "acme", "unlock")[1]
+    key = create_key(services(app).store, "acme", "unlock")[1]
     r = client.post("/compare_embeddings", json=body, headers={"X-API-Key": key})
     assert r.status_code == 200
     assert client.get("/health").status_code == 200
@@ -373,7 +380,7 @@ def test_original_endpoints_can_require_a_key(store_config):
 def test_encrypted_gallery_and_kept_images(store_config):
     config = {**store_config, "FACEID_ENCRYPTION_KEY": "ab" * 32, "FACEID_KEEP_IMAGES": True}
     app = make_app(**config)
-    store = open_store(app.config)
+    store = services(app).store
     api = Api(app.test_client(), create_key(store, "acme", "admin")[1])
     sid = api.subject("obama")
     assert api.enrol(sid, OBAMA_ENROL[:1]).status_code == 201

@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-from faceid import weights
 from faceid.cli import main
 from faceid.errors import ModelDownloadError, ModelUnavailable
+from faceid.faces import weights
+from faceid.faces.weights import ModelFiles
 
 from .conftest import MODELS, needs_models
 
@@ -19,13 +20,12 @@ from .conftest import MODELS, needs_models
 @needs_models
 def test_shared_files_resolve_and_verify():
     for weight_id in ("yunet", "retinaface-mnet025", "mobilefacenet-arcface"):
-        assert weights.resolve(weight_id).parent == MODELS
+        assert ModelFiles(MODELS, False).resolve(weight_id).parent == MODELS
 
 
 def test_missing_file_error_names_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setenv("FACEID_MODELS_DIR", str(tmp_path))
     with pytest.raises(ModelUnavailable) as err:
-        weights.resolve("yunet")
+        ModelFiles(tmp_path, allow_download=False).resolve("yunet")
     msg = err.value.message
     assert "faceid models pull yunet" in msg and "FACEID_MODELS_DIR" in msg
     assert weights.WEIGHTS["yunet"].sha256 in msg
@@ -33,10 +33,9 @@ def test_missing_file_error_names_the_fix(tmp_path, monkeypatch):
 
 
 def test_tampered_file_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setenv("FACEID_MODELS_DIR", str(tmp_path))
     (tmp_path / "face_detection_yunet_2023mar.onnx").write_bytes(b"not the model")
     with pytest.raises(ModelUnavailable, match="SHA-256"):
-        weights.resolve("yunet")
+        ModelFiles(tmp_path, allow_download=False).resolve("yunet")
 
 
 @needs_models

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from .locks import LocksMixin
 from .orgs import OrgsMixin
-from .records import ApiKey, Lock, Org, Subject, Template, new_id
+from .records import SCOPES, ApiKey, Lock, Org, Subject, Template, new_id
 from .subjects import SubjectsMixin
 
-__all__ = ["ApiKey", "Lock", "Org", "Store", "Subject", "Template", "new_id"]
+__all__ = ["SCOPES", "ApiKey", "Lock", "Org", "Store", "Subject", "Template", "new_id"]
 
 
 class Store(OrgsMixin, SubjectsMixin, LocksMixin):

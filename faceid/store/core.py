@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..crypto import TemplateCipher
+from .crypto import TemplateCipher
 from .schema import MIGRATIONS
 
 
@@ -24,6 +24,10 @@ class SqlCore(ABC):
         self._local = threading.local()
 
     # -- connections and dialect -------------------------------------------------
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the store lives, with no secret (for logs and the CLI)."""
+
     @abstractmethod
     def _connect(self) -> Any:
         """A new DB-API connection in manual-commit mode."""

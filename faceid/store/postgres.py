@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..crypto import TemplateCipher
 from .base import Store
+from .crypto import TemplateCipher
 
 
 class PostgresStore(Store):

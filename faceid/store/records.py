@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+#: What an API key may be scoped to (``admin`` may do everything).
+SCOPES = ("enroll", "unlock", "admin")
+
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..crypto import TemplateCipher
 from .base import Store
+from .crypto import TemplateCipher
 
 
 class SqliteStore(Store):

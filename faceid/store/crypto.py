@@ -11,13 +11,7 @@ import base64
 import binascii
 import os
 
-from .errors import FaceIdError
-
-
-class ConfigError(FaceIdError):
-    """A setting is present but unusable."""
-
-    code = "config_error"
+from ..errors import ConfigError
 
 
 def parse_key(text: str) -> bytes:

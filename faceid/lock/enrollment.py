@@ -8,14 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NoFace
-from .gallery import (
-    Context,
-    EnrollmentRejected,
-    NotFound,
-    faces_from_images,
-    faces_from_video,
-)
+from ..errors import EnrollmentRejected, NoFace, NotFound
+from .context import Context
+from .samples import faces_from_images, faces_from_video
 
 
 def agreeing_groups(vectors: np.ndarray, threshold: float) -> list[list[int]]:
@@ -53,13 +48,13 @@ def enroll(
     started = time.perf_counter()
     dropped: dict[str, int] = {}
     if video is not None:
-        samples, sampled = faces_from_video(ctx, video, ctx.policy.video_max_frames, dropped)
-        min_frames = ctx.policy.enroll_min_frames
+        samples, sampled = faces_from_video(ctx, video, ctx.settings.video_max_frames, dropped)
+        min_frames = ctx.settings.enroll_min_frames
     else:
         samples, sampled = faces_from_images(ctx, images, True, dropped), len(images)
         min_frames = 1
     threshold = ctx.threshold()
-    good = [s for s in samples if s.quality >= ctx.policy.enroll_min_quality]
+    good = [s for s in samples if s.quality >= ctx.settings.enroll_min_quality]
     dropped["low_quality"] = len(samples) - len(good)
     reasons: list[str] = []
     groups = agreeing_groups(np.array([s.vector for s in good]), threshold) if good else []
@@ -74,7 +69,7 @@ def enroll(
             f"{len(main)} good, consistent face(s); at least {min_frames} needed "
             f"(dropped: {dropped})"
         )
-    chosen = sorted(main, key=lambda s: s.quality, reverse=True)[: ctx.policy.enroll_templates]
+    chosen = sorted(main, key=lambda s: s.quality, reverse=True)[: ctx.settings.enroll_templates]
     index = ctx.index.get(ctx.org_id)
     for sample in chosen:
         hits = index.search(sample.vector, top_k=1, exclude=subject.id)
@@ -105,7 +100,7 @@ def enroll(
         subject.id,
         ctx.pipeline.model_id,
         [
-            (s.vector, s.quality, s.source, s.image if ctx.policy.keep_images else None)
+            (s.vector, s.quality, s.source, s.image if ctx.settings.keep_images else None)
             for s in chosen
         ],
     )
@@ -139,7 +134,7 @@ def replace_face(ctx: Context, subject_id: str, template_id: str, image: bytes) 
         sample.vector,
         sample.quality,
         "image:replace",
-        image if ctx.policy.keep_images else None,
+        image if ctx.settings.keep_images else None,
     )
     if not ok:
         raise NotFound(f"No face '{template_id}' for subject '{subject_id}'.")

@@ -12,24 +12,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from .errors import FaceIdError
-from .store import Store, new_id
-
-SCOPES = ("enroll", "unlock", "admin")
-
-
-class Unauthorized(FaceIdError):
-    """No key, or a key that is unknown, malformed or revoked."""
-
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(FaceIdError):
-    """The key is valid but its scope does not allow this call."""
-
-    status = 403
-    code = "forbidden"
+from ..errors import Forbidden, Unauthorized
+from ..store import SCOPES, Store, new_id
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,30 @@
 """Detector and embedder factories, and the pipeline that joins them.
 
 image -> detect -> choose faces -> 5-point alignment -> embed -> L2-normalise.
-Models load lazily, once per process (:func:`get_pipeline`).
+Nothing loads at import; :meth:`Pipeline.load` loads the configured models (the web
+app does it once, on first use, in :class:`faceid.services.Services`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import weights
+from ..errors import InvalidParameter, ModelUnavailable
+from . import models
 from .detectors.base import Detector, Face
-from .embedders.arcface_onnx import SPECS, ArcFaceEmbedder, ArcFaceSpec
 from .embedders.base import Embedder, FaceCrop
-from .errors import InvalidParameter, ModelUnavailable
+from .weights import ModelFiles
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +35,43 @@ DEFAULT_ARCFACE_MODEL = "arcface-deepface"
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """What to load. ``arcface_model`` is a weight id from :data:`faceid.weights.WEIGHTS`
-    or a path to an ``.onnx`` file with a ``.json`` spec beside it."""
+    """What to load. ``arcface_model`` is an ArcFace weight id from
+    :data:`faceid.faces.models.ARCFACE` or a path to an ``.onnx`` file with a ``.json``
+    spec beside it. ``models_dir``/``allow_download``: where weight files live, and
+    whether a missing one may be fetched."""
 
     detector: str = DEFAULT_DETECTOR
     embedder: str = DEFAULT_EMBEDDER
     arcface_model: str = DEFAULT_ARCFACE_MODEL
     detect_max_side: int = 640
     onnx_threads: int = 0
+    models_dir: Path = Path("~/.cache/faceid/models")
+    allow_download: bool = True
 
     @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any]) -> PipelineConfig:
-        return cls(
-            detector=str(cfg.get("FACEID_DETECTOR", DEFAULT_DETECTOR)),
-            embedder=str(cfg.get("FACEID_EMBEDDER", DEFAULT_EMBEDDER)),
-            arcface_model=str(cfg.get("FACEID_ARCFACE_MODEL", DEFAULT_ARCFACE_MODEL)),
-            detect_max_side=int(cfg.get("FACEID_DETECT_MAX_SIDE", 640)),
-            onnx_threads=int(cfg.get("FACEID_ONNX_THREADS", 0)),
+    def from_settings(cls, settings: Settings, **overrides: Any) -> PipelineConfig:
+        """The configuration ``settings`` describe, with ``overrides`` (field names) on top."""
+        return replace(
+            cls(
+                detector=settings.detector,
+                embedder=settings.embedder,
+                arcface_model=settings.arcface_model,
+                detect_max_side=settings.detect_max_side,
+                onnx_threads=settings.onnx_threads,
+                models_dir=settings.models_path,
+                allow_download=settings.allow_download,
+            ),
+            **overrides,
         )
+
+    @property
+    def files(self) -> ModelFiles:
+        return ModelFiles(self.models_dir, self.allow_download)
+
+    @property
+    def card(self) -> models.ModelCard:
+        """The embedding model's card, without loading anything."""
+        return models.configured_card(self.embedder, self.arcface_model)
 
 
 def onnx_session(path: Path, threads: int = 0) -> Any:
@@ -69,7 +92,20 @@ def _hog(cfg: PipelineConfig) -> Detector:
     return HogDetector(max_side=cfg.detect_max_side)
 
 
+def require_extra(module: str, extra: str) -> None:
+    """Refuse (503) with the install command when an optional package is missing."""
+    if importlib.util.find_spec(module) is None:
+        raise ModelUnavailable(
+            f"This model needs the Python package '{module}', which is not installed. "
+            f"Install faceid's '{extra}' extra: pip install 'faceid[{extra}]' "
+            "(make test installs every extra).",
+            extra=extra,
+        )
+
+
 def _mtcnn(cfg: PipelineConfig) -> Detector:
+    require_extra("mtcnn", "mtcnn")
+    require_extra("tensorflow", "mtcnn")
     from .detectors.mtcnn import MtcnnDetector
 
     return MtcnnDetector(max_side=cfg.detect_max_side)
@@ -78,21 +114,23 @@ def _mtcnn(cfg: PipelineConfig) -> Detector:
 def _yunet(cfg: PipelineConfig) -> Detector:
     from .detectors.yunet import YuNetDetector
 
-    return YuNetDetector(weights.resolve("yunet"), max_side=cfg.detect_max_side)
+    return YuNetDetector(cfg.files.resolve("yunet"), max_side=cfg.detect_max_side)
 
 
 def _retinaface_onnx(cfg: PipelineConfig) -> Detector:
     from .detectors.retinaface_onnx import RetinaFaceOnnxDetector
 
-    session = onnx_session(weights.resolve("retinaface-mnet025"), cfg.onnx_threads)
+    session = onnx_session(cfg.files.resolve("retinaface-mnet025"), cfg.onnx_threads)
     return RetinaFaceOnnxDetector(session, max_side=cfg.detect_max_side)
 
 
 def _retinaface(cfg: PipelineConfig) -> Detector:
+    require_extra("retinaface", "retinaface")
+    require_extra("tensorflow", "retinaface")
     from .detectors.retinaface_pkg import RetinaFacePackageDetector
 
     return RetinaFacePackageDetector(
-        weights.resolve("retinaface-resnet50"), max_side=cfg.detect_max_side
+        cfg.files.resolve("retinaface-resnet50"), max_side=cfg.detect_max_side
     )
 
 
@@ -111,32 +149,22 @@ def _dlib(cfg: PipelineConfig) -> Embedder:
     return DlibEmbedder()
 
 
-def _custom_spec(path: Path) -> ArcFaceSpec:
-    meta = path.with_suffix(".json")
-    return ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
-
-
-def arcface_model_id(name: str) -> str:
-    """The model id an ArcFace setting (weight id or .onnx path) produces, without loading it."""
-    if name in SPECS:
-        return f"arcface:{SPECS[name].name}"
-    return f"arcface:{_custom_spec(Path(name).expanduser()).name}"
-
-
 def _arcface(cfg: PipelineConfig) -> Embedder:
+    from .embedders.arcface_onnx import ArcFaceEmbedder
+
     name = cfg.arcface_model
-    if name in weights.WEIGHTS:
-        path = weights.resolve(name)
-        spec = SPECS[name]
+    card = cfg.card
+    if card.weight is not None:
+        path = cfg.files.resolve(card.weight)
     else:
         path = Path(name).expanduser()
         if not path.is_file():
             raise ModelUnavailable(
                 f"FACEID_ARCFACE_MODEL={name} is neither a known model id "
-                f"({', '.join(SPECS)}) nor an existing .onnx file."
+                f"({', '.join(models.ARCFACE)}) nor an existing .onnx file."
             )
-        spec = _custom_spec(path)
-    return ArcFaceEmbedder(onnx_session(path, cfg.onnx_threads), spec)
+    assert card.spec is not None  # every ArcFace card carries its input spec
+    return ArcFaceEmbedder(onnx_session(path, cfg.onnx_threads), card.spec)
 
 
 EMBEDDERS: dict[str, Callable[[PipelineConfig], Embedder]] = {"dlib": _dlib, "arcface": _arcface}
@@ -186,6 +214,22 @@ class Pipeline:
     def model_id(self) -> str:
         return self.embedder.model_id
 
+    @property
+    def card(self) -> models.ModelCard:
+        """The model's card: a known one, or one made from a custom file's spec."""
+        known = models.card(self.model_id)
+        if known is not None:
+            return known
+        spec = getattr(self.embedder, "spec", None)
+        threshold = getattr(spec, "threshold", None)
+        return models.ModelCard(
+            id=self.model_id,
+            dim=self.embedder.dim,
+            threshold=threshold,
+            calibration="from the model's .json spec" if threshold is not None else "none",
+            spec=spec,
+        )
+
     def detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
         return self.detector.detect(image, largest_only)
 
@@ -193,19 +237,3 @@ class Pipeline:
         if not items:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return l2_normalize(self.embedder.embed(items))
-
-
-_pipelines: dict[PipelineConfig, Pipeline] = {}
-_pipelines_lock = threading.Lock()
-
-
-def get_pipeline(cfg: PipelineConfig) -> Pipeline:
-    """The process-wide pipeline for this configuration, loaded on first use."""
-    with _pipelines_lock:
-        if cfg not in _pipelines:
-            _pipelines[cfg] = Pipeline.load(cfg)
-        return _pipelines[cfg]
-
-
-def is_loaded(cfg: PipelineConfig) -> bool:
-    return cfg in _pipelines

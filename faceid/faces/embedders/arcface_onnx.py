@@ -7,61 +7,15 @@ normalised as ``(pixel - mean) / std`` per channel, in 0..255 pixel units.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
 from ..align import align_face
+from ..models import ArcFaceSpec
 from .base import Embedder, FaceCrop
-
-
-@dataclass(frozen=True)
-class ArcFaceSpec:
-    """How to feed one ONNX model.
-
-    ``channels``: "RGB" or "BGR"; ``mean``/``std``: per channel, in the model's channel
-    order and 0..255 units; ``layout``: "NCHW" or "NHWC" (read from the graph when
-    None). Default thresholds live in :data:`faceid.service.THRESHOLDS`.
-    """
-
-    name: str
-    size: int = 112
-    channels: str = "RGB"
-    mean: tuple[float, float, float] = (127.5, 127.5, 127.5)
-    std: tuple[float, float, float] = (127.5, 127.5, 127.5)
-    layout: str | None = None
-
-    @classmethod
-    def from_json(cls, path: Path) -> ArcFaceSpec:
-        data = json.loads(path.read_text())
-        for key in ("mean", "std"):
-            if key in data:
-                data[key] = tuple(float(v) for v in data[key])
-        return cls(**data)
-
-
-#: Known models, by weight id.
-SPECS: dict[str, ArcFaceSpec] = {
-    # pixel/255 then ImageNet mean/std, RGB, NCHW
-    "mobilefacenet-arcface": ArcFaceSpec(
-        name="mobilefacenet-arcface",
-        channels="RGB",
-        mean=(123.675, 116.28, 103.53),
-        std=(58.395, 57.12, 57.375),
-    ),
-    # DeepFace's ArcFace (ResNet-34, 512-d): BGR, pixel/255 ("base"), NHWC
-    "arcface-deepface": ArcFaceSpec(
-        name="arcface-deepface",
-        channels="BGR",
-        mean=(0.0, 0.0, 0.0),
-        std=(255.0, 255.0, 255.0),
-    ),
-}
 
 
 class ArcFaceEmbedder(Embedder):

@@ -8,14 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidParameter, NoFace
-from .gallery import (
-    Context,
-    TooManyAttempts,
-    faces_from_images,
-    faces_from_video,
-    find_lock,
-)
+from ..errors import InvalidParameter, NoFace, TooManyAttempts
+from .catalogue import find_lock
+from .context import Context
+from .samples import faces_from_images, faces_from_video
+
+#: Frames sampled from an unlock video.
+UNLOCK_VIDEO_FRAMES = 5
 
 
 def unlock(
@@ -31,7 +30,7 @@ def unlock(
     ctx.check_model()
     dropped: dict[str, int] = {}
     if video is not None:
-        samples, _ = faces_from_video(ctx, video, ctx.policy.unlock_video_frames, dropped)
+        samples, _ = faces_from_video(ctx, video, UNLOCK_VIDEO_FRAMES, dropped)
     else:
         samples = faces_from_images(ctx, frames, False, dropped)
     if not samples:
@@ -67,11 +66,12 @@ def unlock(
         result["subject"] = {"id": subject_id, "name": subject.name if subject else None}
         ctx.store.clear_failures(lock_id)
     else:
+        cfg = ctx.settings
         until = ctx.store.record_failure(
-            lock_id, ctx.policy.lockout_attempts, ctx.policy.lockout_window_s, ctx.policy.lockout_s
+            lock_id, cfg.lockout_attempts, cfg.lockout_window_s, cfg.lockout_s
         )
         if until:
-            result["locked_out_for_s"] = int(ctx.policy.lockout_s)
+            result["locked_out_for_s"] = int(ctx.settings.lockout_s)
     ctx.audit(
         "unlock",
         lock_id=lock_id,

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import EmptyFile, ImageTooLarge, InvalidImage, InvalidVideo
+from ..errors import EmptyFile, ImageTooLarge, InvalidImage, InvalidVideo
 
 log = logging.getLogger(__name__)
 

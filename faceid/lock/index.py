@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .pipeline import l2_normalize
-from .store import Store
+from ..faces.pipeline import l2_normalize
+from ..store import Store
 
 
 @dataclass(frozen=True)

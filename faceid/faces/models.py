@@ -1,0 +1,214 @@
+"""The registry of model facts: weight files, ArcFace input specs and model cards.
+
+Every fact about a model lives here and nowhere else:
+
+- :data:`WEIGHTS`: downloadable weight files (file name, upstream addresses, SHA-256).
+  The default pipeline needs none: dlib's weights ship in ``face_recognition_models``.
+- :class:`ArcFaceSpec`: how to feed an ArcFace-style ONNX network.
+- :class:`ModelCard`: one per embedding model: id, vector length, default threshold and
+  the figures behind it, input spec, weight file.
+
+>>> card("dlib-resnet-v1").dim
+128
+>>> configured_card("arcface", "mobilefacenet-arcface").id
+'arcface:mobilefacenet-arcface'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """One weight file: its name on disk, upstream addresses and digest."""
+
+    id: str
+    filename: str
+    urls: tuple[str, ...]
+    sha256: str | None
+    description: str
+    licence: str = ""
+
+
+WEIGHTS: dict[str, WeightFile] = {
+    w.id: w
+    for w in (
+        WeightFile(
+            id="yunet",
+            filename="face_detection_yunet_2023mar.onnx",
+            urls=(
+                "https://github.com/opencv/opencv_zoo/raw/main/models/"
+                "face_detection_yunet/face_detection_yunet_2023mar.onnx",
+            ),
+            sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+            description="OpenCV YuNet face detector (box + 5 landmarks)",
+            licence="MIT",
+        ),
+        WeightFile(
+            id="retinaface-mnet025",
+            filename="retinaface_mnet025.onnx",
+            urls=("https://github.com/kgzhwang/Pytorch_Retinaface/raw/master/FaceDetector.onnx",),
+            sha256="e0e19bad8494b3f7a7edb39a90194ff055923e13a3453569a454386f857fe538",
+            description="RetinaFace MobileNet-0.25, 640x640 ONNX export",
+            licence="MIT",
+        ),
+        WeightFile(
+            id="mobilefacenet-arcface",
+            filename="mobilefacenet_arcface.onnx",
+            urls=(
+                "https://github.com/foamliu/MobileFaceNet/raw/master/weights/MobileFaceNet.onnx",
+            ),
+            sha256="b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
+            description="MobileFaceNet trained with ArcFace loss, 128-d",
+            licence="Apache-2.0",
+        ),
+        WeightFile(
+            id="arcface-deepface",
+            filename="arcface_weights.onnx",
+            urls=(
+                "https://github.com/serengil/deepface_models/releases/download/v1.0/"
+                "arcface_weights.onnx",
+                "https://huggingface.co/serengil/deepface/resolve/main/arcface_weights.onnx",
+            ),
+            sha256=None,
+            description="DeepFace ArcFace (ResNet, 512-d) as ONNX",
+            licence="MIT",
+        ),
+        WeightFile(
+            id="retinaface-resnet50",
+            filename="retinaface.onnx",
+            urls=(
+                "https://github.com/serengil/deepface_models/releases/download/v1.0/retinaface.onnx",
+                "https://huggingface.co/serengil/deepface/resolve/main/retinaface.onnx",
+            ),
+            sha256="45d02defc4737b382691a52fc2bb49b984420dcbd26ee6ab9a8343c667d228f7",
+            description="retina-face package's RetinaFace ResNet-50 (ONNX backend)",
+            licence="MIT",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ArcFaceSpec:
+    """How to feed one ArcFace-style ONNX model.
+
+    ``channels``: "RGB" or "BGR"; ``mean``/``std``: per channel, in the model's channel
+    order and 0..255 units; ``layout``: "NCHW" or "NHWC" (read from the graph when
+    None); ``threshold``: the default cosine cut for a custom file, if calibrated.
+    """
+
+    name: str
+    size: int = 112
+    channels: str = "RGB"
+    mean: tuple[float, float, float] = (127.5, 127.5, 127.5)
+    std: tuple[float, float, float] = (127.5, 127.5, 127.5)
+    layout: str | None = None
+    threshold: float | None = None
+
+    @classmethod
+    def from_json(cls, path: Path) -> ArcFaceSpec:
+        data = json.loads(path.read_text())
+        for key in ("mean", "std"):
+            if key in data:
+                data[key] = tuple(float(v) for v in data[key])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """One embedding model: what its vectors are and where its default threshold comes from.
+
+    ``threshold`` is a cosine similarity: at or above it, two faces match.
+    ``calibration`` says what measured it; ``weight`` names the file in :data:`WEIGHTS`
+    (None: the weights ship in a pip package).
+    """
+
+    id: str
+    dim: int
+    threshold: float | None
+    calibration: str
+    weight: str | None = None
+    spec: ArcFaceSpec | None = None
+
+
+CARDS: dict[str, ModelCard] = {
+    c.id: c
+    for c in (
+        ModelCard(
+            id="dlib-resnet-v1",
+            dim=128,
+            threshold=0.925,
+            calibration=(
+                "best mean accuracy over all detectors on master.csv + "
+                "face-recognition-pivot.csv (580 pairs): 99.66%"
+            ),
+        ),
+        ModelCard(
+            id="arcface:mobilefacenet-arcface",
+            dim=128,
+            threshold=0.42,
+            calibration=(
+                "best mean accuracy over all detectors on master.csv + "
+                "face-recognition-pivot.csv (580 pairs): 99.53%"
+            ),
+            weight="mobilefacenet-arcface",
+            # pixel/255 then ImageNet mean/std, RGB, NCHW
+            spec=ArcFaceSpec(
+                name="mobilefacenet-arcface",
+                channels="RGB",
+                mean=(123.675, 116.28, 103.53),
+                std=(58.395, 57.12, 57.375),
+            ),
+        ),
+        ModelCard(
+            id="arcface:arcface-deepface",
+            dim=512,
+            threshold=0.32,
+            calibration=(
+                "not measured by faceid (its weights cannot be fetched where faceid is "
+                "built): DeepFace's published cosine-distance cut for ArcFace, 0.68"
+            ),
+            weight="arcface-deepface",
+            # DeepFace's ArcFace (ResNet-34, 512-d): BGR, pixel/255, NHWC
+            spec=ArcFaceSpec(
+                name="arcface-deepface",
+                channels="BGR",
+                mean=(0.0, 0.0, 0.0),
+                std=(255.0, 255.0, 255.0),
+            ),
+        ),
+    )
+}
+#: ArcFace weight ids (``FACEID_ARCFACE_MODEL``) -> their card.
+ARCFACE: dict[str, ModelCard] = {c.weight: c for c in CARDS.values() if c.spec and c.weight}
+
+
+def card(model_id: str) -> ModelCard | None:
+    """The card of a known model id, or None."""
+    return CARDS.get(model_id)
+
+
+def custom_card(path: Path) -> ModelCard:
+    """The card of a custom ArcFace ``.onnx`` file, from the ``.json`` spec beside it."""
+    meta = path.with_suffix(".json")
+    spec = ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
+    return ModelCard(
+        id=f"arcface:{spec.name}",
+        dim=0,  # read from the graph when loaded
+        threshold=spec.threshold,
+        calibration=f"from {meta.name}" if spec.threshold is not None else "none",
+        spec=spec,
+    )
+
+
+def configured_card(embedder: str, arcface_model: str) -> ModelCard:
+    """The card of the model a configuration produces, without loading anything."""
+    if embedder != "arcface":
+        return CARDS["dlib-resnet-v1"]
+    if arcface_model in ARCFACE:
+        return ARCFACE[arcface_model]
+    return custom_card(Path(arcface_model).expanduser())

@@ -1,0 +1,57 @@
+"""Frames from a video that hold exactly one main face: enrolment, unlock and video extract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .detectors.base import Face
+from .media import VideoFile
+from .pipeline import Pipeline
+
+#: A second face smaller than this fraction of the largest one's side does not count
+#: as "another person" in a video frame (background faces, posters, detector noise).
+SECOND_FACE_RATIO = 0.35
+
+
+def single_face(faces: list[Face]) -> str | None:
+    """Why a video frame is unusable, or None when it holds exactly one main face."""
+    if not faces:
+        return "no_face"
+    if len(faces) > 1:
+        side = min(faces[0].width, faces[0].height)
+        if min(faces[1].width, faces[1].height) >= SECOND_FACE_RATIO * side:
+            return "several_faces"
+    return None
+
+
+@dataclass(frozen=True)
+class FrameFace:
+    """The one main face of a sampled video frame."""
+
+    index: int
+    time_s: float
+    image: np.ndarray
+    face: Face
+
+
+def video_faces(
+    pipe: Pipeline, data: bytes, max_pixels: int, max_frames: int, dropped: dict[str, int]
+) -> tuple[list[FrameFace], int]:
+    """Frames spread over the clip that hold exactly one main face, and how many were sampled.
+
+    Frames left out are counted in ``dropped`` by reason (``no_face``, ``several_faces``).
+    """
+    kept: list[FrameFace] = []
+    sampled = 0
+    with VideoFile(data, max_pixels) as video:
+        for frame in video.sample(max_frames):
+            sampled += 1
+            faces = pipe.detect(frame.image, largest_only=True)
+            reason = single_face(faces)
+            if reason:
+                dropped[reason] = dropped.get(reason, 0) + 1
+                continue
+            kept.append(FrameFace(frame.index, frame.time_s, frame.image, faces[0]))
+    return kept, sampled

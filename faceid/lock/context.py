@@ -1,0 +1,60 @@
+"""What enrolment and access decisions share: the request context.
+
+Functions in :mod:`faceid.lock.enrollment` and :mod:`faceid.lock.access` take a
+:class:`Context` (store, index, pipeline, settings, caller) and plain data; the web
+views only parse requests and call them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ModelPinned
+from ..faces.pipeline import Pipeline
+from ..settings import Settings
+from ..store import Store, Subject
+from .catalogue import find_subject
+from .index import IndexCache
+from .keys import Principal
+
+#: The threshold used for a custom model whose spec names none (not calibrated).
+UNCALIBRATED_THRESHOLD = 0.5
+
+
+@dataclass
+class Context:
+    store: Store
+    index: IndexCache
+    pipeline: Pipeline
+    settings: Settings
+    caller: Principal
+
+    @property
+    def org_id(self) -> str:
+        return self.caller.org_id
+
+    def threshold(self) -> float:
+        threshold = self.pipeline.card.threshold
+        return UNCALIBRATED_THRESHOLD if threshold is None else threshold
+
+    def check_model(self, pin: bool = False) -> None:
+        """Refuse (409) when the gallery was built with a model other than the pipeline's."""
+        model = self.pipeline.model_id
+        org = self.store.org(self.org_id)
+        pinned = org.model_id if org else None
+        if pinned is None and pin:
+            pinned = self.store.pin_model(self.org_id, model)
+        if pinned is not None and pinned != model:
+            raise ModelPinned(
+                f"This organisation's gallery was built with model '{pinned}'; the service runs "
+                f"'{model}'. Serve with that model, or re-enrol everyone in a new organisation.",
+                gallery_model=pinned,
+                service_model=model,
+            )
+
+    def subject(self, subject_id: str) -> Subject:
+        return find_subject(self.store, self.org_id, subject_id)
+
+    def audit(self, action: str, **fields: Any) -> None:
+        self.store.audit(self.org_id, action, key_id=self.caller.key_id, **fields)

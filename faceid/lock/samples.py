@@ -1,0 +1,60 @@
+"""Embedded faces from enrolment and unlock inputs: photos or a video's frames."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..faces import quality
+from ..faces.detectors.base import Face
+from ..faces.media import decode_image
+from ..faces.sampling import single_face, video_faces
+from .context import Context
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Sample:
+    """One embedded face from an enrolment or unlock input."""
+
+    vector: np.ndarray
+    quality: float
+    source: str
+    image: bytes | None = None
+
+
+def faces_from_images(
+    ctx: Context, images: Sequence[bytes], require_single: bool, dropped: dict[str, int]
+) -> list[Sample]:
+    crops: list[tuple[np.ndarray, Face, float, bytes]] = []
+    for i, data in enumerate(images):
+        image = decode_image(data, ctx.settings.max_image_pixels)
+        faces = ctx.pipeline.detect(image, largest_only=True)
+        reason = single_face(faces) if require_single else (None if faces else "no_face")
+        if reason:
+            dropped[reason] = dropped.get(reason, 0) + 1
+            log.info("image dropped", extra={"image": i, "reason": reason})
+            continue
+        crops.append((image, faces[0], quality.assess(image, faces[0])["score"], data))
+    vectors = ctx.pipeline.embed([(img, face) for img, face, _, _ in crops])
+    return [
+        Sample(v, q, f"image:{i}", data)
+        for i, (v, (_, _, q, data)) in enumerate(zip(vectors, crops, strict=True))
+    ]
+
+
+def faces_from_video(
+    ctx: Context, data: bytes, max_frames: int, dropped: dict[str, int]
+) -> tuple[list[Sample], int]:
+    pixels = ctx.settings.max_image_pixels
+    kept, sampled = video_faces(ctx.pipeline, data, pixels, max_frames, dropped)
+    vectors = ctx.pipeline.embed([(k.image, k.face) for k in kept])
+    samples = [
+        Sample(v, quality.assess(k.image, k.face)["score"], f"video:frame{k.index}")
+        for v, k in zip(vectors, kept, strict=True)
+    ]
+    return samples, sampled

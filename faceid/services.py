@@ -1,0 +1,62 @@
+"""What one app serves with: its settings, store, pipeline and gallery indexes.
+
+:func:`faceid.create_app` makes one :class:`Services` and keeps it in
+``app.extensions["faceid"]``. The store and the pipeline are opened on first use
+(or handed in, e.g. by tests that share one loaded pipeline between apps), so
+nothing heavy happens when the app is built.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .faces.pipeline import Pipeline, PipelineConfig
+from .lock.index import IndexCache
+from .settings import Settings
+from .store import Store, open_store
+
+
+class Services:
+    """Lazily opened, once per app: thread-safe."""
+
+    def __init__(
+        self, settings: Settings, store: Store | None = None, pipeline: Pipeline | None = None
+    ) -> None:
+        self.settings = settings
+        self.pipeline_config = PipelineConfig.from_settings(settings)
+        self._store = store
+        self._pipeline = pipeline
+        self._index: IndexCache | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The gallery store, migrated on first use."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = open_store(self.settings)
+        return self._store
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The configured pipeline, loaded on first use."""
+        if self._pipeline is None:
+            with self._lock:
+                if self._pipeline is None:
+                    self._pipeline = Pipeline.load(self.pipeline_config)
+        return self._pipeline
+
+    @property
+    def pipeline_loaded(self) -> bool:
+        return self._pipeline is not None
+
+    @property
+    def index(self) -> IndexCache:
+        """Per-organisation template indexes over the store."""
+        store = self.store
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = IndexCache(store)
+        return self._index

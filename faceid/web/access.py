@@ -1,0 +1,76 @@
+"""Decisions: unlock a door, identify (1:N), verify (1:1). Scope ``unlock``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from ..errors import InvalidParameter, MissingField
+from ..lock import access
+from .openapi import documented
+from .requests import context, files, form_value, one_file, query
+from .schemas import (
+    IdentifyQuery,
+    IdentifyResult,
+    ImageForm,
+    UnlockForm,
+    UnlockResult,
+    VerifyForm,
+    VerifyResult,
+)
+
+bp = Blueprint("access", __name__)
+
+#: What a call that embeds an upload can answer besides success.
+DECISION_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 503)
+
+
+@bp.post("/locks/<lock_id>/unlock")
+@documented(200, UnlockResult, (*DECISION_ERRORS, 429), keyed=True, tag="access", form=UnlockForm)
+def unlock(lock_id: str) -> Any:
+    """A door's verdict on 1..N ``frames`` or one short ``video``."""
+    ctx = context("unlock")
+    frames = files("frames")
+    video = files("video")
+    if bool(frames) == bool(video) or len(video) > 1:
+        raise MissingField("Send 1..N 'frames' or one short 'video' (multipart), not both.")
+    return jsonify(access.unlock(ctx, lock_id, frames=frames, video=video[0] if video else None))
+
+
+@bp.post("/identify")
+@documented(
+    200,
+    IdentifyResult,
+    DECISION_ERRORS,
+    keyed=True,
+    tag="access",
+    query=IdentifyQuery,
+    form=ImageForm,
+)
+def identify() -> Any:
+    """1:N: subjects ranked by similarity; ``match`` only at or above the threshold."""
+    ctx = context("unlock")
+    top_k = query(IdentifyQuery).top_k
+    raw = form_value("top_k")
+    if raw is not None:
+        try:
+            top_k = int(raw)
+        except ValueError as exc:
+            raise InvalidParameter("top_k must be an integer.") from exc
+    return jsonify(access.identify(ctx, one_file("image"), top_k))
+
+
+@bp.post("/verify")
+@documented(200, VerifyResult, DECISION_ERRORS, keyed=True, tag="access", form=VerifyForm)
+def verify() -> Any:
+    """1:1: ``image`` against subject ``subject_id``, or against a second image ``image2``."""
+    ctx = context("unlock")
+    subject_id = form_value("subject_id")
+    image = one_file("image")
+    if subject_id:
+        return jsonify(access.verify(ctx, image, subject_id=subject_id, other=None))
+    second = files("image2")
+    if len(second) != 1:
+        raise MissingField("Send 'subject_id' or one second image 'image2'.")
+    return jsonify(access.verify(ctx, image, subject_id=None, other=second[0]))
