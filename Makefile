@@ -3,32 +3,42 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
 export FACEID_SHARED ?= $(abspath ../shared)
 
-.PHONY: install run test lint format eval clean
+.PHONY: install install-dev run test lint format eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+# install: the default pipeline and the service (no TensorFlow); install-dev: every extra
+# (faceid[all]) plus the test tools and linters.
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps --no-build-isolation -e .
+	touch $@
+
+$(DEV_STAMP): $(STAMP) requirements-extras.txt requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
 	touch $@
 
 install: $(STAMP)
 
+install-dev: $(DEV_STAMP)
+
 run: install
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: install
+test: install-dev
 	$(BIN)/pytest
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check faceid tests bench wsgi.py gunicorn.conf.py
 	$(BIN)/ruff format --check faceid tests bench
 	$(BIN)/mypy faceid
 
-format: install
+format: install-dev
 	$(BIN)/ruff format faceid tests bench
 	$(BIN)/ruff check --fix faceid tests bench
 
@@ -50,7 +60,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 $(BENCH_PY):
 	$(PYTHON) -m venv $(BENCH_VENV)
 
-$(BENCH_STAMP): requirements.txt requirements-bench.txt bench/requirements-nodeps.txt | $(BENCH_PY)
+$(BENCH_STAMP): requirements.txt requirements-extras.txt requirements-bench.txt bench/requirements-nodeps.txt | $(BENCH_PY)
 	$(BENCH_PY) -m pip install -q --disable-pip-version-check -r requirements-bench.txt
 	$(BENCH_PY) -m pip install -q --disable-pip-version-check --no-deps -r bench/requirements-nodeps.txt
 	touch $@

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import click
-import numpy as np
 
 from .errors import FaceIdError
 from .faces.models import WEIGHTS
@@ -133,48 +132,18 @@ def evaluate_cmd(
     threshold: float | None,
 ) -> None:
     """Accuracy at the default threshold, the best threshold, and ms per face, as JSON."""
-    from dataclasses import replace
-
-    from .faces.evaluate import accuracy, best_threshold, embed_files, read_pairs, similarities
+    from .faces.evaluate import pair_report, read_pairs
     from .faces.pipeline import Pipeline, PipelineConfig
 
-    base = PipelineConfig.from_settings(Settings.load())
-    pipe = Pipeline.load(
-        replace(base, detector=detector, embedder=embedder, arcface_model=arcface_model)
+    cfg = PipelineConfig.from_settings(
+        Settings.load(), detector=detector, embedder=embedder, arcface_model=arcface_model
     )
+    pipe = Pipeline.load(cfg)
     if threshold is None:
         threshold = pipe.card.threshold if pipe.card.threshold is not None else 0.5
     lists = {p.name: read_pairs(p) for p in pair_files}
-    folder = images or pair_files[0].parent
-    names = {n for pairs in lists.values() for p in pairs for n in (p.left, p.right)}
-    emb = embed_files(pipe, folder, names)
-    report: dict[str, object] = {
-        "detector": detector,
-        "model": pipe.model_id,
-        "threshold": threshold,
-        "ms_per_face": round(emb.seconds_per_face * 1000, 1),
-        "no_face": emb.missing,
-    }
-    all_sims, all_labels = [], []
-    for name, pairs in lists.items():
-        sims, labels = similarities(pairs, emb)
-        all_sims.append(sims)
-        all_labels.append(labels)
-        best_t, best_acc = best_threshold(sims, labels)
-        report[name] = {
-            "pairs": len(pairs),
-            "accuracy": round(accuracy(sims, labels, threshold), 4),
-            "best_threshold": round(best_t, 3),
-            "best_accuracy": round(best_acc, 4),
-        }
-    sims, labels = np.concatenate(all_sims), np.concatenate(all_labels)
-    best_t, best_acc = best_threshold(sims, labels)
-    report["all"] = {
-        "accuracy": round(accuracy(sims, labels, threshold), 4),
-        "best_threshold": round(best_t, 3),
-        "best_accuracy": round(best_acc, 4),
-    }
-    click.echo(json.dumps(report))
+    report = pair_report(pipe, lists, images or pair_files[0].parent, threshold)
+    click.echo(json.dumps({"detector": detector, **report}))
 
 
 if __name__ == "__main__":

@@ -6,11 +6,6 @@ The server is restarted half-way to show the lockout survives restarts.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,64 +14,11 @@ import cv2
 import pytest
 import requests
 
-from .conftest import EXAMPLES, ROOT, TEST_IMAGES, needs_faces
+from .conftest import EXAMPLES, TEST_IMAGES, needs_faces
 from .media import letterbox, write_clip
-from .test_server import free_port
+from .server import Server
 
 pytestmark = [needs_faces, pytest.mark.slow]
-
-
-class Server:
-    """gunicorn with the project's config, on a free loopback port."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = {
-            **os.environ,
-            **env,
-            "FACEID_WORKERS": "2",
-            "FACEID_HOST": "127.0.0.1",
-            "FACEID_PORT": str(free_port()),
-        }
-        self.env.pop("FACEID_MODELS_DIR", None)
-        self.base = f"http://127.0.0.1:{self.env['FACEID_PORT']}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=self.env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode()[-3000:])  # type: ignore[union-attr]
-            try:
-                if requests.get(self.base + "/ready", timeout=5).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError("gunicorn did not become ready")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-
-    def key(self, org: str, scope: str) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "faceid.cli", "keys", "create", "--org", org, "--scope", scope],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout.strip()
 
 
 @pytest.fixture

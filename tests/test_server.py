@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -21,14 +20,9 @@ from pathlib import Path
 import pytest
 
 from .conftest import EXAMPLES, ROOT, SHARED, needs_faces
+from .server import free_port
 
 README = ROOT / "README.md"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, dict]:

@@ -73,17 +73,8 @@ def compare(
             f"embedding1 has {left.shape[1]} values and embedding2 {right.shape[1]}: "
             "they come from different models.",
         )
-    dim = left.shape[1]
-    card = _card_for(named.pop() if named else None, dim, default)
-    if card is not None and card.dim and card.dim != dim:
-        raise ModelMismatch(f"Model {card.id} makes {card.dim}-value embeddings, not {dim}.")
-    if threshold is None and card is not None:
-        threshold = card.threshold
-    if threshold is None:
-        raise InvalidEmbedding(
-            f"No default threshold for {dim}-value vectors of unknown model; "
-            f'send "model" (one of {", ".join(models.CARDS)}) or "threshold".',
-        )
+    card = _card_for(named.pop() if named else None, left.shape[1], default)
+    threshold = _threshold(card, threshold, left.shape[1])
     sims = l2_normalize(left.astype(np.float32)) @ l2_normalize(right.astype(np.float32)).T
     i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
     similarity = float(np.clip(sims[i, j], -1.0, 1.0))
@@ -97,6 +88,20 @@ def compare(
         "model": card.id if card is not None else None,
         "best_pair": [int(i), int(j)],
     }
+
+
+def _threshold(card: models.ModelCard | None, threshold: float | None, dim: int) -> float:
+    """The explicit threshold, else the model's; refused when neither exists."""
+    if card is not None and card.dim and card.dim != dim:
+        raise ModelMismatch(f"Model {card.id} makes {card.dim}-value embeddings, not {dim}.")
+    if threshold is None and card is not None:
+        threshold = card.threshold
+    if threshold is None:
+        raise InvalidEmbedding(
+            f"No default threshold for {dim}-value vectors of unknown model; "
+            f'send "model" (one of {", ".join(models.CARDS)}) or "threshold".',
+        )
+    return threshold
 
 
 def _card_for(name: str | None, dim: int, default: models.ModelCard) -> models.ModelCard | None:

@@ -91,3 +91,34 @@ def best_threshold(sims: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     runs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)
     longest = max(runs, key=lambda r: cuts[r[-1]] - cuts[r[0]])
     return float((cuts[longest[0]] + cuts[longest[-1]]) / 2), float(best)
+
+
+def _scores(sims: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+    best_t, best_acc = best_threshold(sims, labels)
+    return {
+        "accuracy": round(accuracy(sims, labels, threshold), 4),
+        "best_threshold": round(best_t, 3),
+        "best_accuracy": round(best_acc, 4),
+    }
+
+
+def pair_report(
+    pipe: Pipeline, lists: dict[str, list[Pair]], image_dir: Path, threshold: float
+) -> dict[str, object]:
+    """Accuracy per pair list and over all of them, the best thresholds, and ms per face."""
+    names = {n for pairs in lists.values() for p in pairs for n in (p.left, p.right)}
+    emb = embed_files(pipe, image_dir, names)
+    report: dict[str, object] = {
+        "model": pipe.model_id,
+        "threshold": threshold,
+        "ms_per_face": round(emb.seconds_per_face * 1000, 1),
+        "no_face": emb.missing,
+    }
+    all_sims, all_labels = [], []
+    for name, pairs in lists.items():
+        sims, labels = similarities(pairs, emb)
+        all_sims.append(sims)
+        all_labels.append(labels)
+        report[name] = {"pairs": len(pairs), **_scores(sims, labels, threshold)}
+    report["all"] = _scores(np.concatenate(all_sims), np.concatenate(all_labels), threshold)
+    return report

@@ -9,32 +9,29 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameter, NoFace, TooManyAttempts
+from ..store import Lock
 from .catalogue import find_lock
 from .context import Context
-from .samples import faces_from_images, faces_from_video
+from .samples import Sample, faces_from_images, faces_from_video
 
 #: Frames sampled from an unlock video.
 UNLOCK_VIDEO_FRAMES = 5
 
 
-def unlock(
-    ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
-) -> dict[str, Any]:
-    """A verdict for a door: only granted subjects open it, and all frames must agree."""
-    lock = find_lock(ctx.store, ctx.org_id, lock_id)
+def refuse_if_locked_out(ctx: Context, lock: Lock) -> None:
+    """429 with Retry-After while the lock is shut after repeated failures."""
     now = time.time()
     if lock.locked_until > now:
         retry = int(np.ceil(lock.locked_until - now))
-        ctx.audit("unlock.refused", lock_id=lock_id, verdict="lockout", retry_after=retry)
+        ctx.audit("unlock.refused", lock_id=lock.id, verdict="lockout", retry_after=retry)
         raise TooManyAttempts(f"Too many failed attempts; try again in {retry} s.", retry)
-    ctx.check_model()
-    dropped: dict[str, int] = {}
-    if video is not None:
-        samples, _ = faces_from_video(ctx, video, UNLOCK_VIDEO_FRAMES, dropped)
-    else:
-        samples = faces_from_images(ctx, frames, False, dropped)
-    if not samples:
-        raise NoFace("No face was found in the frames.", dropped=dropped)
+
+
+def decide(
+    ctx: Context, lock_id: str, samples: list[Sample]
+) -> tuple[str | None, str, list[float]]:
+    """The granted subject every frame matches (or None), the reason, and each frame's best
+    similarity among the lock's granted subjects."""
     threshold = ctx.threshold()
     granted = ctx.store.granted(lock_id)
     index = ctx.index.get(ctx.org_id)
@@ -43,21 +40,33 @@ def unlock(
         hits[0].subject_id if hits and hits[0].similarity >= threshold else None for hits in best
     }
     sims = [hits[0].similarity if hits else -1.0 for hits in best]
-    similarity = float(min(sims))
     subject_id = next(iter(subjects)) if len(subjects) == 1 else None
     if subject_id is not None:
-        verdict, reason = "unlock", "match"
-    elif len(subjects) > 1:
-        verdict, reason = "locked", "frames_disagree"
-    elif not granted:
-        verdict, reason = "locked", "no_subject_granted"
+        return subject_id, "match", sims
+    if len(subjects) > 1:
+        return None, "frames_disagree", sims
+    return None, "no_subject_granted" if not granted else "no_match", sims
+
+
+def unlock(
+    ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
+) -> dict[str, Any]:
+    """A verdict for a door: only granted subjects open it, and all frames must agree."""
+    refuse_if_locked_out(ctx, find_lock(ctx.store, ctx.org_id, lock_id))
+    ctx.check_model()
+    dropped: dict[str, int] = {}
+    if video is not None:
+        samples, _ = faces_from_video(ctx, video, UNLOCK_VIDEO_FRAMES, dropped)
     else:
-        verdict, reason = "locked", "no_match"
+        samples = faces_from_images(ctx, frames, False, dropped)
+    if not samples:
+        raise NoFace("No face was found in the frames.", dropped=dropped)
+    subject_id, reason, sims = decide(ctx, lock_id, samples)
     result: dict[str, Any] = {
-        "verdict": verdict,
+        "verdict": "unlock" if subject_id else "locked",
         "subject": None,
-        "similarity": round(similarity if subject_id else max(sims), 4),
-        "threshold": threshold,
+        "similarity": round(min(sims) if subject_id else max(sims), 4),
+        "threshold": ctx.threshold(),
         "frames_used": len(samples),
         "reason": reason,
     }
@@ -67,16 +76,15 @@ def unlock(
         ctx.store.clear_failures(lock_id)
     else:
         cfg = ctx.settings
-        until = ctx.store.record_failure(
+        if ctx.store.record_failure(
             lock_id, cfg.lockout_attempts, cfg.lockout_window_s, cfg.lockout_s
-        )
-        if until:
-            result["locked_out_for_s"] = int(ctx.settings.lockout_s)
+        ):
+            result["locked_out_for_s"] = int(cfg.lockout_s)
     ctx.audit(
         "unlock",
         lock_id=lock_id,
         subject_id=subject_id,
-        verdict=verdict,
+        verdict=result["verdict"],
         similarity=result["similarity"],
         reason=reason,
         frames_used=len(samples),

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import EnrollmentRejected, NoFace, NotFound
 from .context import Context
-from .samples import faces_from_images, faces_from_video
+from .samples import Sample, faces_from_images, faces_from_video
 
 
 def agreeing_groups(vectors: np.ndarray, threshold: float) -> list[list[int]]:
@@ -39,20 +39,10 @@ def agreeing_groups(vectors: np.ndarray, threshold: float) -> list[list[int]]:
     return sorted(groups.values(), key=len, reverse=True)
 
 
-def enroll(
-    ctx: Context, subject_id: str, *, video: bytes | None, images: Sequence[bytes]
-) -> dict[str, Any]:
-    """Add templates to a subject from a selfie video or 1..N images; a quality report back."""
-    subject = ctx.subject(subject_id)
-    ctx.check_model()
-    started = time.perf_counter()
-    dropped: dict[str, int] = {}
-    if video is not None:
-        samples, sampled = faces_from_video(ctx, video, ctx.settings.video_max_frames, dropped)
-        min_frames = ctx.settings.enroll_min_frames
-    else:
-        samples, sampled = faces_from_images(ctx, images, True, dropped), len(images)
-        min_frames = 1
+def choose_templates(
+    ctx: Context, subject_id: str, samples: list[Sample], min_frames: int, dropped: dict[str, int]
+) -> tuple[list[Sample], list[str]]:
+    """The best agreeing faces to keep, and every reason to refuse the enrolment."""
     threshold = ctx.threshold()
     good = [s for s in samples if s.quality >= ctx.settings.enroll_min_quality]
     dropped["low_quality"] = len(samples) - len(good)
@@ -72,51 +62,70 @@ def enroll(
     chosen = sorted(main, key=lambda s: s.quality, reverse=True)[: ctx.settings.enroll_templates]
     index = ctx.index.get(ctx.org_id)
     for sample in chosen:
-        hits = index.search(sample.vector, top_k=1, exclude=subject.id)
+        hits = index.search(sample.vector, top_k=1, exclude=subject_id)
         if hits and hits[0].similarity >= threshold:
             reasons.append(
                 f"the face already belongs to subject {hits[0].subject_id} "
                 f"(similarity {hits[0].similarity:.3f})"
             )
             break
+    return chosen, reasons
+
+
+def enroll(
+    ctx: Context, subject_id: str, *, video: bytes | None, images: Sequence[bytes]
+) -> dict[str, Any]:
+    """Add templates to a subject from a selfie video or 1..N images; a quality report back."""
+    subject = ctx.subject(subject_id)
+    ctx.check_model()
+    started = time.perf_counter()
+    dropped: dict[str, int] = {}
+    if video is not None:
+        samples, sampled = faces_from_video(ctx, video, ctx.settings.video_max_frames, dropped)
+        min_frames = ctx.settings.enroll_min_frames
+    else:
+        samples, sampled = faces_from_images(ctx, images, True, dropped), len(images)
+        min_frames = 1
+    chosen, reasons = choose_templates(ctx, subject.id, samples, min_frames, dropped)
     report: dict[str, Any] = {
         "subject_id": subject.id,
         "frames_sampled": sampled,
         "faces_found": len(samples),
         "dropped": dropped,
         "templates": [],
-        "threshold": threshold,
+        "threshold": ctx.threshold(),
     }
     if reasons:
         ctx.audit("enrollment.rejected", subject_id=subject.id, reasons=reasons)
         raise EnrollmentRejected(
             "Enrolment rejected: " + "; ".join(reasons) + ".", reasons=reasons, report=report
         )
+    report.update(_store_templates(ctx, subject.id, chosen))
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    source = "video" if video is not None else "images"
+    ctx.audit("enrollment", subject_id=subject.id, templates=len(chosen), source=source)
+    return report
+
+
+def _store_templates(ctx: Context, subject_id: str, chosen: list[Sample]) -> dict[str, Any]:
+    """Pin the gallery's model, store the chosen faces; their ids and consistency back."""
     ctx.check_model(pin=True)
     template = np.mean([s.vector for s in chosen], axis=0)
     template /= np.linalg.norm(template)
+    keep = ctx.settings.keep_images
     ids = ctx.store.add_templates(
         ctx.org_id,
-        subject.id,
+        subject_id,
         ctx.pipeline.model_id,
-        [
-            (s.vector, s.quality, s.source, s.image if ctx.settings.keep_images else None)
-            for s in chosen
+        [(s.vector, s.quality, s.source, s.image if keep else None) for s in chosen],
+    )
+    return {
+        "templates": [
+            {"id": i, "quality": round(s.quality, 4), "source": s.source}
+            for i, s in zip(ids, chosen, strict=True)
         ],
-    )
-    report["templates"] = [
-        {"id": i, "quality": round(s.quality, 4), "source": s.source}
-        for i, s in zip(ids, chosen, strict=True)
-    ]
-    report["consistency"] = round(float(min(s.vector @ template for s in chosen)), 4)
-    report["seconds"] = round(time.perf_counter() - started, 3)
-    ctx.audit(
-        "enrollment",
-        subject_id=subject.id,
-        templates=len(ids),
-        source="video" if video is not None else "images",
-    )
-    return report
+        "consistency": round(float(min(s.vector @ template for s in chosen)), 4),
+    }
 
 
 def replace_face(ctx: Context, subject_id: str, template_id: str, image: bytes) -> dict[str, Any]:

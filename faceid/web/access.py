@@ -10,10 +10,10 @@ from ..errors import InvalidParameter, MissingField
 from ..lock import access
 from .openapi import documented
 from .requests import context, files, form_value, one_file, query
-from .schemas import (
+from .schemas import ImageForm
+from .schemas_v1 import (
     IdentifyQuery,
     IdentifyResult,
-    ImageForm,
     UnlockForm,
     UnlockResult,
     VerifyForm,

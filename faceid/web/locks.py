@@ -11,7 +11,7 @@ from ..errors import BadRequest, NotFound
 from ..lock.catalogue import find_lock, find_subject
 from .openapi import documented
 from .requests import caller, json_body, query, services
-from .schemas import (
+from .schemas_v1 import (
     AuditList,
     AuditQuery,
     Deleted,

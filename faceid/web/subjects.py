@@ -11,13 +11,13 @@ from ..lock import enrollment
 from ..lock.catalogue import find_subject
 from .openapi import documented
 from .requests import caller, context, files, json_body, one_file, query, services
-from .schemas import (
+from .schemas import ImageForm
+from .schemas_v1 import (
     Deleted,
     EnrollForm,
     EnrollReport,
     FaceList,
     FaceReplaced,
-    ImageForm,
     PageQuery,
     SubjectDeleted,
     SubjectIn,

@@ -1,0 +1,204 @@
+"""Request and response models of the ``/v1`` lock API (see :mod:`.schemas` for why)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from .schemas import BaseFile
+
+MAX_METADATA_BYTES = 16_384
+
+
+# -- /v1: shared -------------------------------------------------------------------------
+class PageQuery(BaseModel):
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=2**62)
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool
+
+
+# -- /v1: subjects and faces -------------------------------------------------------------
+class SubjectIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value)) > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
+        return value
+
+
+class SubjectOut(BaseModel):
+    id: str
+    name: str
+    metadata: dict[str, Any]
+    created_at: float
+    templates: int
+
+
+class SubjectList(BaseModel):
+    items: list[SubjectOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class SubjectDeleted(Deleted):
+    templates_erased: int
+
+
+class EnrollForm(BaseModel):
+    """One selfie ``video``, or 1..N ``images`` (not both)."""
+
+    video: BaseFile | None = None
+    images: list[BaseFile] | None = None
+
+
+class TemplateOut(BaseModel):
+    id: str
+    quality: float
+    source: str
+
+
+class EnrollReport(BaseModel):
+    subject_id: str
+    frames_sampled: int
+    faces_found: int
+    dropped: dict[str, int]
+    templates: list[TemplateOut]
+    threshold: float
+    consistency: float
+    seconds: float
+
+
+class FaceRecord(BaseModel):
+    id: str
+    subject_id: str
+    model: str
+    quality: float
+    source: str
+    created_at: float
+
+
+class FaceList(BaseModel):
+    items: list[FaceRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class FaceReplaced(BaseModel):
+    id: str
+    quality: float
+
+
+# -- /v1: locks, grants, decisions, audit ------------------------------------------------
+class LockIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class LockOut(BaseModel):
+    id: str
+    name: str
+    created_at: float
+
+
+class LockDetail(LockOut):
+    granted: list[str]
+
+
+class LockList(BaseModel):
+    items: list[LockOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class Grant(BaseModel):
+    lock_id: str
+    subject_id: str
+    granted: bool
+
+
+class UnlockForm(BaseModel):
+    """1..N ``frames``, or one short ``video`` (not both)."""
+
+    frames: list[BaseFile] | None = None
+    video: BaseFile | None = None
+
+
+class SubjectRef(BaseModel):
+    id: str
+    name: str | None
+
+
+class UnlockResult(BaseModel):
+    verdict: Literal["unlock", "locked"]
+    subject: SubjectRef | None
+    similarity: float
+    threshold: float
+    frames_used: int
+    reason: Literal["match", "no_match", "frames_disagree", "no_subject_granted"]
+    locked_out_for_s: int | None = None
+
+
+class IdentifyQuery(BaseModel):
+    top_k: int = Field(5, ge=1, le=100)
+
+
+class Candidate(BaseModel):
+    subject: SubjectRef
+    similarity: float
+    match: bool
+
+
+class IdentifyResult(BaseModel):
+    threshold: float
+    candidates: list[Candidate]
+
+
+class VerifyForm(BaseModel):
+    """``image`` plus ``subject_id`` (1:1 against a subject) or a second image ``image2``."""
+
+    image: BaseFile
+    subject_id: str | None = None
+    image2: BaseFile | None = None
+
+
+class VerifyResult(BaseModel):
+    similarity: float
+    threshold: float
+    match: bool
+    subject_id: str | None
+
+
+class AuditQuery(PageQuery):
+    lock_id: str | None = None
+    since: str | None = Field(None, description="epoch seconds or ISO 8601")
+    until: str | None = Field(None, description="epoch seconds or ISO 8601")
+
+
+class AuditEvent(BaseModel):
+    id: int
+    at: float
+    key_id: str | None
+    action: str
+    lock_id: str | None
+    subject_id: str | None
+    verdict: str | None
+    similarity: float | None
+    detail: dict[str, Any]
+
+
+class AuditList(BaseModel):
+    items: list[AuditEvent]
+    limit: int
+    offset: int

@@ -1,0 +1,51 @@
+"""The package's shape: no import cycles, layers that only import downwards, small modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grimp
+import pytest
+
+from .conftest import ROOT
+
+#: Lower layers never import higher ones: web -> lock -> faces/store -> settings/errors.
+LAYERS = ["faceid.web", "faceid.services", "faceid.lock", "faceid.faces", "faceid.errors"]
+MAX_MODULE_LINES = 300
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph("faceid", cache_dir=None)
+
+
+def test_no_import_cycles(graph: grimp.ImportGraph):
+    """Every import, also inside functions: no module reaches itself again."""
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            chain = graph.find_shortest_chain(importer=imported, imported=module)
+            if chain:
+                cycles.append(" -> ".join((module, *chain)))
+    assert cycles == []
+
+
+def test_layers_only_import_downwards(graph: grimp.ImportGraph):
+    illegal = graph.find_illegal_dependencies_for_layers(layers=LAYERS, containers=set())
+    assert not illegal, [f"{d.importer} -> {d.imported}" for d in illegal]
+
+
+def test_store_and_faces_do_not_know_the_web():
+    graph = grimp.build_graph("faceid", cache_dir=None)
+    for low in ("faceid.store", "faceid.faces", "faceid.lock"):
+        for module in graph.find_children(low) | {low}:
+            assert not graph.chain_exists(module, "faceid.web", as_packages=True), module
+
+
+def test_modules_are_small():
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text().splitlines())
+        for path in (ROOT / "faceid").rglob("*.py")
+    }
+    assert {p: n for p, n in sizes.items() if n > MAX_MODULE_LINES} == {}
+    assert Path(ROOT / "faceid" / "__init__.py").is_file()
