@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import grimp
@@ -12,6 +13,8 @@ from .conftest import ROOT
 #: Lower layers never import higher ones: web -> lock -> faces/store -> settings/errors.
 LAYERS = ["faceid.web", "faceid.services", "faceid.lock", "faceid.faces", "faceid.errors"]
 MAX_MODULE_LINES = 300
+#: Lines of a function's body, its docstring left out.
+MAX_FUNCTION_LINES = 45
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +52,17 @@ def test_modules_are_small():
     }
     assert {p: n for p, n in sizes.items() if n > MAX_MODULE_LINES} == {}
     assert Path(ROOT / "faceid" / "__init__.py").is_file()
+
+
+def test_functions_are_small():
+    long = []
+    for path in (ROOT / "faceid").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = node.body
+                if ast.get_docstring(node) is not None:
+                    body = body[1:]
+                lines = (body[-1].end_lineno or 0) - body[0].lineno + 1 if body else 0
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.name} ({lines} lines)")
+    assert long == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -74,3 +77,33 @@ def test_retinaface_package_weights_missing_says_what_to_do(tmp_path, monkeypatc
 def test_unknown_detector_is_refused():
     with pytest.raises(InvalidParameter):
         Pipeline.load(pipeline_config(detector="nope"))
+
+
+def test_missing_extra_names_it(monkeypatch):
+    """The extras are installed where tests run, so their absence is simulated by hiding
+    the package from the import system; the error must name the extra to install."""
+    import importlib.util
+
+    from faceid.faces import pipeline as pipeline_module
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        pipeline_module.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "mtcnn" else real(name, *a),
+    )
+    with pytest.raises(ModelUnavailable) as err:
+        Pipeline.load(pipeline_config(detector="mtcnn"))
+    assert "pip install 'faceid[mtcnn]'" in err.value.message
+
+
+def test_default_pipeline_never_imports_tensorflow():
+    """`make run` installs no TensorFlow: the default pipeline must not need it."""
+    code = (
+        "import sys; from faceid import create_app; "
+        "app = create_app({'TESTING': True}); svc = app.extensions['faceid']; "
+        "svc.pipeline; import faceid.web, faceid.lock.access, faceid.lock.enrollment; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'mtcnn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
