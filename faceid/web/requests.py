@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
@@ -17,6 +18,7 @@ from ..errors import BadRequest, InvalidEmbedding, InvalidJSON, InvalidParameter
 from ..lock.context import Context
 from ..lock.keys import Principal, authenticate
 from ..services import Services
+from ..store import Store
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,6 +27,11 @@ def services() -> Services:
     """The current app's :class:`~faceid.services.Services`."""
     found: Services = current_app.extensions["faceid"]
     return found
+
+
+def store() -> Store:
+    """The current app's gallery store."""
+    return services().store
 
 
 # -- who is calling ----------------------------------------------------------------------
@@ -93,6 +100,20 @@ def query(model: type[M]) -> M:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidParameter(f"Query parameter '{where}': {first['msg']}") from exc
+
+
+def timestamp(name: str, raw: str | None) -> float | None:
+    """A time given as epoch seconds or ISO 8601, as epoch seconds (400 otherwise)."""
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
+    except ValueError as exc:
+        raise BadRequest(f"'{name}' must be epoch seconds or ISO 8601.") from exc
 
 
 # -- uploads -----------------------------------------------------------------------------

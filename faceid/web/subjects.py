@@ -6,11 +6,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from ..errors import MissingField, NotFound
-from ..lock import enrollment
-from ..lock.catalogue import find_subject
+from ..errors import MissingField
+from ..lock import catalogue, enrollment
 from .openapi import documented
-from .requests import caller, context, files, json_body, one_file, query, services
+from .requests import caller, context, files, json_body, one_file, query, store
 from .schemas import ImageForm
 from .schemas_v1 import (
     Deleted,
@@ -38,10 +37,7 @@ def create_subject() -> Any:
     """Create a person (no face yet)."""
     who = caller("enroll")
     body = json_body(SubjectIn)
-    store = services().store
-    subject = store.create_subject(who.org_id, body.name, body.metadata)
-    store.audit(who.org_id, "subject.create", key_id=who.key_id, subject_id=subject.id)
-    return jsonify(subject.to_json()), 201
+    return jsonify(catalogue.create_subject(store(), who, body.name, body.metadata)), 201
 
 
 @bp.get("/subjects")
@@ -50,9 +46,7 @@ def list_subjects() -> Any:
     """The organisation's subjects, paged."""
     who = caller("enroll")
     page = query(PageQuery)
-    subjects, total = services().store.list_subjects(who.org_id, page.limit, page.offset)
-    items = [s.to_json() for s in subjects]
-    return jsonify(items=items, total=total, limit=page.limit, offset=page.offset)
+    return jsonify(catalogue.list_subjects(store(), who, page.limit, page.offset))
 
 
 @bp.get("/subjects/<subject_id>")
@@ -60,25 +54,14 @@ def list_subjects() -> Any:
 def get_subject(subject_id: str) -> Any:
     """One subject."""
     who = caller("enroll")
-    return jsonify(find_subject(services().store, who.org_id, subject_id).to_json())
+    return jsonify(catalogue.find_subject(store(), who.org_id, subject_id).to_json())
 
 
 @bp.delete("/subjects/<subject_id>")
 @documented(200, SubjectDeleted, (*KEY_ERRORS, 404), keyed=True, tag="subjects")
 def delete_subject(subject_id: str) -> Any:
     """Erase a person, every template and grant of theirs (right to erasure; audited)."""
-    who = caller("enroll")
-    store = services().store
-    find_subject(store, who.org_id, subject_id)
-    erased = store.delete_subject(who.org_id, subject_id)
-    store.audit(
-        who.org_id,
-        "subject.delete",
-        key_id=who.key_id,
-        subject_id=subject_id,
-        templates_erased=erased,
-    )
-    return jsonify(id=subject_id, deleted=True, templates_erased=erased)
+    return jsonify(catalogue.delete_subject(store(), caller("enroll"), subject_id))
 
 
 @bp.post("/subjects/<subject_id>/enrollments")
@@ -98,25 +81,14 @@ def enroll(subject_id: str) -> Any:
 @documented(200, FaceList, (*KEY_ERRORS, 404), keyed=True, tag="subjects")
 def list_faces(subject_id: str) -> Any:
     """A subject's templates (never the vectors)."""
-    who = caller("enroll")
-    store = services().store
-    find_subject(store, who.org_id, subject_id)
-    faces = [t.to_json() for t in store.list_templates(who.org_id, subject_id)]
-    return jsonify(items=faces, total=len(faces), limit=len(faces), offset=0)
+    return jsonify(catalogue.list_faces(store(), caller("enroll"), subject_id))
 
 
 @bp.delete("/subjects/<subject_id>/faces/<face_id>")
 @documented(200, Deleted, (*KEY_ERRORS, 404), keyed=True, tag="subjects")
 def delete_face(subject_id: str, face_id: str) -> Any:
     """Delete one template."""
-    who = caller("enroll")
-    store = services().store
-    if not store.delete_template(who.org_id, subject_id, face_id):
-        raise NotFound(f"No face '{face_id}' for subject '{subject_id}'.")
-    store.audit(
-        who.org_id, "face.delete", key_id=who.key_id, subject_id=subject_id, template_id=face_id
-    )
-    return jsonify(id=face_id, deleted=True)
+    return jsonify(catalogue.delete_face(store(), caller("enroll"), subject_id, face_id))
 
 
 @bp.put("/subjects/<subject_id>/faces/<face_id>")
