@@ -152,3 +152,12 @@ def test_non_finite_values(client, bad):
 def test_malformed_json(client, data, ctype):
     r = client.post(URL, data=data, content_type=ctype)
     assert r.status_code == 400 and error_code(r) == "invalid_json"
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 5e-324])
+def test_extreme_magnitudes_give_a_real_similarity(client, scale):
+    """Found by schemathesis: huge values overflowed float32 and answered a null similarity."""
+    body = {"embedding1": [scale, scale], "embedding2": [scale, 0.0], "threshold": 0.5}
+    r = client.post("/compare_embeddings", json=body)
+    assert r.status_code == 200, r.json
+    assert r.json["similarity"] == pytest.approx(0.707107, abs=1e-5)

@@ -32,9 +32,16 @@ def _vectors(value: Any, name: str) -> tuple[np.ndarray, set[str]]:
         raise InvalidEmbedding(f"{name} has {array.shape[1]} values; at most {MAX_DIM}.")
     if not np.isfinite(array).all():
         raise InvalidEmbedding(f"{name} holds NaN or infinite values.")
-    if (np.linalg.norm(array, axis=1) == 0).any():
+    if (~array.any(axis=1)).any():
         raise InvalidEmbedding(f"{name} holds an all-zero vector.")
     return array, named
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    """Unit rows in float32, scaled by their largest value first so that neither huge
+    (1e300) nor tiny (1e-300) values overflow or vanish on the way to float32."""
+    scaled = rows / np.abs(rows).max(axis=1, keepdims=True)
+    return l2_normalize(scaled.astype(np.float32))
 
 
 def _is_number(value: Any) -> bool:
@@ -75,7 +82,7 @@ def compare(
         )
     card = _card_for(named.pop() if named else None, left.shape[1], default)
     threshold = _threshold(card, threshold, left.shape[1])
-    sims = l2_normalize(left.astype(np.float32)) @ l2_normalize(right.astype(np.float32)).T
+    sims = _unit(left) @ _unit(right).T
     i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
     similarity = float(np.clip(sims[i, j], -1.0, 1.0))
     match = similarity >= threshold
