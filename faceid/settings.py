@@ -62,6 +62,8 @@ class Settings(BaseModel):
     encryption_key: str = Field("", repr=False)
     keep_images: bool = False
     lockout_attempts: int = Field(5, ge=1)
+    key_attempts: int = Field(20, ge=1)
+    subject_attempts: int = Field(5, ge=1)
     lockout_window_s: float = Field(300, gt=0)
     lockout_s: float = Field(300, gt=0)
     enroll_min_frames: int = Field(3, ge=1)

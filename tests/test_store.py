@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from faceid.errors import ConfigError
-from faceid.store import open_store
+from faceid.store import Budget, Refusal, open_store
 from faceid.store.crypto import parse_key
 from faceid.store.schema import MIGRATIONS
 
@@ -96,14 +96,36 @@ def test_deleting_a_subject_erases_templates_and_grants(store_config):
 
 def test_lockout_after_repeated_failures(store_config):
     store = open_store(settings_for(**store_config))
-    org = store.ensure_org("o")
-    lock = store.create_lock(org.id, "door")
-    assert [store.record_failure(lock.id, 3, 60, 30) > 0 for _ in range(3)] == [False, False, True]
-    assert store.lock(org.id, lock.id).locked_until > 0
-    other = store.create_lock(org.id, "other")
-    store.record_failure(other.id, 3, 60, 30)
-    store.clear_failures(other.id)
-    assert [store.record_failure(other.id, 3, 60, 30) > 0 for _ in range(2)] == [False, False]
+    door = Budget("lock:door", attempts=3, window_s=60, lockout_s=30)
+    shut = []
+    for _ in range(3):
+        attempt = store.reserve([door])
+        assert isinstance(attempt, str)
+        shut.append(store.settle(attempt, "fail", [door]))
+    assert shut == [[], [], ["lock:door"]]
+    refusal = store.reserve([door])
+    assert isinstance(refusal, Refusal) and 0 < refusal.retry_after <= 30 and refusal.first
+    assert isinstance(store.reserve([door]), Refusal) and not store.reserve([door]).first
+    other = Budget("lock:other", attempts=3, window_s=60, lockout_s=30)
+    for outcome in ("fail", "ok", "refund", "refund", "fail"):  # success and refunds: free
+        attempt = store.reserve([other])
+        assert isinstance(attempt, str)
+        assert store.settle(attempt, outcome, [other]) == []  # type: ignore[arg-type]
+
+
+def test_reservations_in_flight_count(store_config):
+    """16 parallel reservations against a 5-attempt budget: exactly 5 get through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = open_store(settings_for(**store_config))
+    door = Budget("lock:race", attempts=5, window_s=60, lockout_s=30)
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda _: store.reserve([door]), range(16)))
+    granted = [r for r in results if isinstance(r, str)]
+    assert len(granted) == 5
+    assert all(r.busy for r in results if isinstance(r, Refusal))
+    store.settle(granted[0], "refund", [door])
+    assert isinstance(store.reserve([door]), str)
 
 
 def test_audit_filters(store_config):

@@ -226,16 +226,24 @@ def test_unlock_grants_and_lockout(org, obama):
     r = org.unlock.unlock(lock, [OBAMA_PROBE])
     assert r.status_code == 200, r.json
     assert r.json["verdict"] == "unlock" and r.json["subject"]["id"] == sid
-    assert r.json["similarity"] >= r.json["threshold"] and r.json["frames_used"] == 1
+    assert r.json["frames_used"] == 1
+    assert not {"similarity", "threshold", "distance"} & set(r.json), "doors get no scores"
     assert (
         org.unlock.unlock(lock, [OBAMA_PROBE, EXAMPLES / "obama-480p.jpg"]).json["verdict"]
         == "unlock"
     )
     mixed = org.unlock.unlock(lock, [OBAMA_PROBE, BIDEN]).json
-    assert mixed["verdict"] == "locked" and mixed["reason"] == "frames_disagree"
+    # one frame matched: the door must not say so (that would test candidates for free)
+    assert mixed["verdict"] == "locked" and mixed["reason"] == "no_match"
     other_lock = org.admin.post("/v1/locks", json={"name": "back"}).json["id"]
     r = org.unlock.unlock(other_lock, [OBAMA_PROBE]).json
-    assert r["verdict"] == "locked" and r["reason"] == "no_subject_granted"
+    assert r["verdict"] == "locked" and r["reason"] == "no_match"
+    reasons = [
+        e["detail"]["reason"]
+        for e in org.admin.get("/v1/audit").json["items"]
+        if e["action"] == "unlock"
+    ]
+    assert reasons[-2:] == ["frames_disagree", "no_subject_granted"]  # admins see why
     assert org.other.unlock(lock, [OBAMA_PROBE]).status_code == 404
     for attempt in range(4):  # the mixed try was the first failure
         r = org.unlock.unlock(lock, [BIDEN])
@@ -247,13 +255,14 @@ def test_unlock_grants_and_lockout(org, obama):
     assert org.unlock.unlock(other_lock, [OBAMA_PROBE]).status_code == 200
 
 
-def test_a_success_resets_the_failure_count(org, obama):
+def test_a_success_does_not_wipe_other_callers_failures(org, obama):
+    """An attacker's failures stay counted when the owner opens the door in between."""
     _, lock = obama
     for _ in range(4):
         org.unlock.unlock(lock, [BIDEN])
     assert org.unlock.unlock(lock, [OBAMA_PROBE]).json["verdict"] == "unlock"
-    for _ in range(4):
-        assert org.unlock.unlock(lock, [BIDEN]).status_code == 200
+    assert "locked_out_for_s" in org.unlock.unlock(lock, [BIDEN]).json
+    assert org.unlock.unlock(lock, [OBAMA_PROBE]).status_code == 429
 
 
 def test_revoke_and_delete_lock(org, obama):
@@ -304,11 +313,9 @@ def test_identify_and_verify(org, obama):
     biden_id = org.admin.subject("biden")
     assert org.admin.enrol(biden_id, [TEST_IMAGES / "biden.jpg"]).status_code == 201
     r = org.unlock.post("/v1/identify?top_k=2", data=files("image", [OBAMA_PROBE]))
-    cands = r.json["candidates"]
-    assert [c["subject"]["id"] for c in cands] == [sid, biden_id]
-    assert cands[0]["match"] and not cands[1]["match"]
+    assert r.json == {"match": True, "matches": [{"id": sid, "name": "obama"}]}
     r = org.unlock.post("/v1/identify", data=files("image", [EXAMPLES / "alex-lacamoire.png"]))
-    assert not any(c["match"] for c in r.json["candidates"])
+    assert r.json == {"match": False, "matches": []}  # no stranger's nearest subject
     assert (
         error_code(org.unlock.post("/v1/identify?top_k=0", data=files("image", [OBAMA_PROBE])))
         == "invalid_parameter"
@@ -325,7 +332,7 @@ def test_identify_and_verify(org, obama):
     r = org.other.post("/v1/verify", data={**files("image", [OBAMA_PROBE]), "subject_id": sid})
     assert r.status_code == 404
     other_hits = org.other.post("/v1/identify", data=files("image", [OBAMA_PROBE]))
-    assert other_hits.json["candidates"] == []
+    assert other_hits.json["matches"] == []
 
 
 def test_gallery_is_pinned_to_its_model(org, obama):

@@ -1,15 +1,18 @@
-"""Access decisions: unlock a door, identify (1:N), verify (1:1)."""
+"""Access decisions: unlock a door, identify (1:N), verify (1:1).
+
+Doors get verdicts, never scores: a response says match or no match and, on a match,
+who. Similarities, thresholds and the detailed reason go to the audit log, which only
+admin keys read. Every call spends from its attempt budgets (:mod:`.attempts`) before
+any face is looked at.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from ..errors import InvalidParameter, NoFace, TooManyAttempts
-from ..store import Lock
+from ..errors import InvalidParameter, NoFace
+from . import attempts
 from .catalogue import find_lock
 from .context import Context
 from .samples import Sample, faces_from_images, faces_from_video
@@ -18,13 +21,9 @@ from .samples import Sample, faces_from_images, faces_from_video
 UNLOCK_VIDEO_FRAMES = 5
 
 
-def refuse_if_locked_out(ctx: Context, lock: Lock) -> None:
-    """429 with Retry-After while the lock is shut after repeated failures."""
-    now = time.time()
-    if lock.locked_until > now:
-        retry = int(np.ceil(lock.locked_until - now))
-        ctx.audit("unlock.refused", lock_id=lock.id, verdict="lockout", retry_after=retry)
-        raise TooManyAttempts(f"Too many failed attempts; try again in {retry} s.", retry)
+def _subject_ref(ctx: Context, subject_id: str) -> dict[str, Any]:
+    subject = ctx.store.subject(ctx.org_id, subject_id)
+    return {"id": subject_id, "name": subject.name if subject else None}
 
 
 def decide(
@@ -52,99 +51,93 @@ def unlock(
     ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
 ) -> dict[str, Any]:
     """A verdict for a door: only granted subjects open it, and all frames must agree."""
-    refuse_if_locked_out(ctx, find_lock(ctx.store, ctx.org_id, lock_id))
+    find_lock(ctx.store, ctx.org_id, lock_id)
     ctx.check_model()
-    dropped: dict[str, int] = {}
-    if video is not None:
-        samples, _ = faces_from_video(ctx, video, UNLOCK_VIDEO_FRAMES, dropped)
-    else:
-        samples = faces_from_images(ctx, frames, False, dropped)
-    if not samples:
-        raise NoFace("No face was found in the frames.", dropped=dropped)
-    subject_id, reason, sims = decide(ctx, lock_id, samples)
+    spent = attempts.budgets(ctx, lock_id=lock_id)
+    with attempts.attempt(ctx, spent) as tried:
+        dropped: dict[str, int] = {}
+        if video is not None:
+            samples, _ = faces_from_video(ctx, video, UNLOCK_VIDEO_FRAMES, dropped)
+        else:
+            samples = faces_from_images(ctx, frames, False, dropped)
+        if not samples:
+            raise NoFace("No face was found in the frames.", dropped=dropped)
+        subject_id, reason, sims = decide(ctx, lock_id, samples)
+        tried.outcome = "ok" if subject_id else "fail"
     result: dict[str, Any] = {
         "verdict": "unlock" if subject_id else "locked",
-        "subject": None,
-        "similarity": round(min(sims) if subject_id else max(sims), 4),
-        "threshold": ctx.threshold(),
+        "subject": _subject_ref(ctx, subject_id) if subject_id else None,
         "frames_used": len(samples),
-        "reason": reason,
+        "reason": "match" if subject_id else "no_match",
     }
-    if subject_id is not None:
-        subject = ctx.store.subject(ctx.org_id, subject_id)
-        result["subject"] = {"id": subject_id, "name": subject.name if subject else None}
-        ctx.store.clear_failures(lock_id)
-    else:
-        cfg = ctx.settings
-        if ctx.store.record_failure(
-            lock_id, cfg.lockout_attempts, cfg.lockout_window_s, cfg.lockout_s
-        ):
-            result["locked_out_for_s"] = int(cfg.lockout_s)
+    if f"lock:{lock_id}" in tried.shut:
+        result["locked_out_for_s"] = int(ctx.settings.lockout_s)
     ctx.audit(
         "unlock",
         lock_id=lock_id,
         subject_id=subject_id,
         verdict=result["verdict"],
-        similarity=result["similarity"],
+        similarity=round(min(sims) if subject_id else max(sims), 4),
+        threshold=ctx.threshold(),
         reason=reason,
         frames_used=len(samples),
+        shut=list(tried.shut),
     )
     return result
 
 
 def identify(ctx: Context, image: bytes, top_k: int) -> dict[str, Any]:
-    """1:N: subjects ranked by similarity; only those at or above the threshold match."""
+    """1:N: the subjects that match, best first (at most ``top_k``); nobody else."""
     if not 1 <= top_k <= 100:
         raise InvalidParameter("top_k must be between 1 and 100.")
     ctx.check_model()
-    samples = faces_from_images(ctx, [image], False, {})
-    if not samples:
-        raise NoFace("No face was found in the image.")
-    threshold = ctx.threshold()
-    hits = ctx.index.get(ctx.org_id).search(samples[0].vector, top_k=top_k)
-    candidates = []
-    for hit in hits:
-        subject = ctx.store.subject(ctx.org_id, hit.subject_id)
-        candidates.append(
-            {
-                "subject": {"id": hit.subject_id, "name": subject.name if subject else None},
-                "similarity": round(hit.similarity, 4),
-                "match": hit.similarity >= threshold,
-            }
-        )
-    ctx.audit("identify", matches=sum(c["match"] for c in candidates))
-    return {"threshold": threshold, "candidates": candidates}
+    with attempts.attempt(ctx, attempts.budgets(ctx)) as tried:
+        samples = faces_from_images(ctx, [image], False, {})
+        if not samples:
+            raise NoFace("No face was found in the image.")
+        threshold = ctx.threshold()
+        hits = ctx.index.get(ctx.org_id).search(samples[0].vector, top_k=top_k)
+        matches = [hit for hit in hits if hit.similarity >= threshold]
+        tried.outcome = "ok" if matches else "fail"
+    ctx.audit(
+        "identify",
+        verdict="match" if matches else "no_match",
+        similarity=round(hits[0].similarity, 4) if hits else None,
+        threshold=threshold,
+        matches=[hit.subject_id for hit in matches],
+    )
+    return {"match": bool(matches), "matches": [_subject_ref(ctx, h.subject_id) for h in matches]}
 
 
 def verify(
     ctx: Context, image: bytes, *, subject_id: str | None, other: bytes | None
 ) -> dict[str, Any]:
     """1:1: a probe image against a subject's templates, or against a second image."""
-    samples = faces_from_images(ctx, [image], False, {})
-    if not samples:
-        raise NoFace("No face was found in the image.")
-    threshold = ctx.threshold()
     if subject_id is not None:
         ctx.subject(subject_id)
         ctx.check_model()
-        hits = ctx.index.get(ctx.org_id).search(samples[0].vector, top_k=1, only=[subject_id])
-        similarity = hits[0].similarity if hits else -1.0
-    else:
-        assert other is not None
-        second = faces_from_images(ctx, [other], False, {})
-        if not second:
-            raise NoFace("No face was found in the second image.")
-        similarity = float(samples[0].vector @ second[0].vector)
-    match = similarity >= threshold
+    with attempts.attempt(ctx, attempts.budgets(ctx, subject_id=subject_id)) as tried:
+        similarity = _similarity(ctx, image, subject_id, other)
+        match = similarity >= ctx.threshold()
+        tried.outcome = "ok" if match else "fail"
     ctx.audit(
         "verify",
         subject_id=subject_id,
         verdict="match" if match else "no_match",
         similarity=round(similarity, 4),
+        threshold=ctx.threshold(),
     )
-    return {
-        "similarity": round(similarity, 4),
-        "threshold": threshold,
-        "match": match,
-        "subject_id": subject_id,
-    }
+    return {"match": match, "subject_id": subject_id}
+
+
+def _similarity(ctx: Context, image: bytes, subject_id: str | None, other: bytes | None) -> float:
+    samples = faces_from_images(ctx, [image], False, {})
+    if not samples:
+        raise NoFace("No face was found in the image.")
+    if subject_id is not None:
+        hits = ctx.index.get(ctx.org_id).search(samples[0].vector, top_k=1, only=[subject_id])
+        return hits[0].similarity if hits else -1.0
+    second = faces_from_images(ctx, [other or b""], False, {})
+    if not second:
+        raise NoFace("No face was found in the second image.")
+    return float(samples[0].vector @ second[0].vector)

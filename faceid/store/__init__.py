@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .base import SCOPES, ApiKey, Lock, Org, Store, Subject, Template, new_id
+from .base import SCOPES, ApiKey, Budget, Lock, Org, Refusal, Store, Subject, Template, new_id
 from .crypto import TemplateCipher, parse_key
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
@@ -11,6 +11,8 @@ from .sqlite import SqliteStore
 __all__ = [
     "SCOPES",
     "ApiKey",
+    "Budget",
+    "Refusal",
     "Lock",
     "Org",
     "PostgresStore",

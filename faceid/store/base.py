@@ -7,13 +7,25 @@ dialect details only.
 
 from __future__ import annotations
 
+from .budgets import Budget, BudgetsMixin, Refusal
 from .locks import LocksMixin
 from .orgs import OrgsMixin
 from .records import SCOPES, ApiKey, Lock, Org, Subject, Template, new_id
 from .subjects import SubjectsMixin
 
-__all__ = ["SCOPES", "ApiKey", "Lock", "Org", "Store", "Subject", "Template", "new_id"]
+__all__ = [
+    "SCOPES",
+    "ApiKey",
+    "Budget",
+    "Refusal",
+    "Lock",
+    "Org",
+    "Store",
+    "Subject",
+    "Template",
+    "new_id",
+]
 
 
-class Store(OrgsMixin, SubjectsMixin, LocksMixin):
+class Store(OrgsMixin, SubjectsMixin, LocksMixin, BudgetsMixin):
     """The gallery store interface (abstract: see SqliteStore and PostgresStore)."""

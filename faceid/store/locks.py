@@ -1,10 +1,9 @@
-"""Locks, grants, the brute-force counter and the audit log."""
+"""Locks, grants and the audit log."""
 
 from __future__ import annotations
 
 import json
 import time
-from abc import abstractmethod
 from typing import Any
 
 from .core import SqlCore
@@ -12,7 +11,7 @@ from .records import Lock, new_id
 
 
 class LocksMixin(SqlCore):
-    """Lock rows carry ``locked_until``; failures are rows counted inside a window."""
+    """Locks and who may open them; the audit log of every decision."""
 
     def create_lock(self, org_id: str, name: str) -> Lock:
         lock = Lock(new_id("lock"), name, time.time(), 0.0)
@@ -54,16 +53,14 @@ class LocksMixin(SqlCore):
                 "(SELECT id FROM locks WHERE org_id = ? AND id = ?)",
                 (org_id, lock_id),
             )
-            self._exec(
-                cur,
-                "DELETE FROM lock_failures WHERE lock_id IN "
-                "(SELECT id FROM locks WHERE org_id = ? AND id = ?)",
-                (org_id, lock_id),
-            )
             cur = self._exec(
                 cur, "DELETE FROM locks WHERE org_id = ? AND id = ?", (org_id, lock_id)
             )
-            return bool(cur.rowcount)
+            deleted = bool(cur.rowcount)
+            if deleted:  # its attempt budget goes with it
+                for table in ("attempts", "lockouts"):
+                    self._exec(cur, f"DELETE FROM {table} WHERE bucket = ?", (f"lock:{lock_id}",))
+            return deleted
 
     def grant(self, lock_id: str, subject_id: str) -> bool:
         """Grant (idempotent); True when the grant is new."""
@@ -99,37 +96,6 @@ class LocksMixin(SqlCore):
                 (lock_id,),
             ).fetchall()
         return [r[0] for r in rows]
-
-    def record_failure(
-        self, lock_id: str, attempts: int, window_s: float, lockout_s: float
-    ) -> float:
-        """Count a failed unlock; returns the time the lock stays shut until (0: not shut)."""
-        now = time.time()
-        with self.tx() as cur:
-            self._lock_row(cur, lock_id)
-            self._exec(cur, "INSERT INTO lock_failures (lock_id, at) VALUES (?, ?)", (lock_id, now))
-            self._exec(
-                cur,
-                "DELETE FROM lock_failures WHERE lock_id = ? AND at < ?",
-                (lock_id, now - window_s),
-            )
-            count = self._exec(
-                cur, "SELECT COUNT(*) FROM lock_failures WHERE lock_id = ?", (lock_id,)
-            ).fetchone()[0]
-            if count >= attempts:
-                until = now + lockout_s
-                self._exec(cur, "UPDATE locks SET locked_until = ? WHERE id = ?", (until, lock_id))
-                self._exec(cur, "DELETE FROM lock_failures WHERE lock_id = ?", (lock_id,))
-                return until
-        return 0.0
-
-    def clear_failures(self, lock_id: str) -> None:
-        with self.tx() as cur:
-            self._exec(cur, "DELETE FROM lock_failures WHERE lock_id = ?", (lock_id,))
-
-    @abstractmethod
-    def _lock_row(self, cur: Any, lock_id: str) -> None:
-        """Serialise concurrent failure counting on one lock."""
 
     # -- audit -----------------------------------------------------------------
     def audit(

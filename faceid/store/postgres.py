@@ -26,8 +26,8 @@ class PostgresStore(Store):
     def _lock_schema(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(4242)")
 
-    def _lock_row(self, cur: Any, lock_id: str) -> None:
-        cur.execute("SELECT id FROM locks WHERE id = %s FOR UPDATE", (lock_id,))
+    def _lock_bucket(self, cur: Any, bucket: str) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (bucket,))
 
     def describe(self) -> str:
         host = self.url.split("@")[-1]

@@ -73,4 +73,19 @@ MIGRATIONS: list[list[str]] = [
             detail TEXT NOT NULL)""",
         "CREATE INDEX audit_by_org ON audit (org_id, at)",
     ],
+    # 2: attempt budgets per lock, key and subject, reserved before the work (store/budgets.py)
+    [
+        """CREATE TABLE attempts (
+            id TEXT NOT NULL,
+            bucket TEXT NOT NULL,
+            at {float} NOT NULL,
+            outcome TEXT NOT NULL,
+            PRIMARY KEY (id, bucket))""",
+        "CREATE INDEX attempts_by_bucket ON attempts (bucket, at)",
+        """CREATE TABLE lockouts (
+            bucket TEXT PRIMARY KEY,
+            until {float} NOT NULL,
+            refused INTEGER NOT NULL DEFAULT 0)""",
+        "DROP TABLE lock_failures",
+    ],
 ]

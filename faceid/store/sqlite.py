@@ -36,7 +36,7 @@ class SqliteStore(Store):
     def _lock_schema(self, cur: Any) -> None:
         return None  # BEGIN IMMEDIATE already holds the database's write lock
 
-    def _lock_row(self, cur: Any, lock_id: str) -> None:
+    def _lock_bucket(self, cur: Any, bucket: str) -> None:
         return None  # likewise
 
     def describe(self) -> str:

@@ -141,12 +141,12 @@ class SubjectRef(BaseModel):
 
 
 class UnlockResult(BaseModel):
+    """A verdict, never a score: similarities and detailed reasons go to the audit log."""
+
     verdict: Literal["unlock", "locked"]
     subject: SubjectRef | None
-    similarity: float
-    threshold: float
     frames_used: int
-    reason: Literal["match", "no_match", "frames_disagree", "no_subject_granted"]
+    reason: Literal["match", "no_match"]
     locked_out_for_s: int | None = None
 
 
@@ -154,15 +154,11 @@ class IdentifyQuery(BaseModel):
     top_k: int = Field(5, ge=1, le=100)
 
 
-class Candidate(BaseModel):
-    subject: SubjectRef
-    similarity: float
-    match: bool
-
-
 class IdentifyResult(BaseModel):
-    threshold: float
-    candidates: list[Candidate]
+    """The subjects that match, best first; never a non-matching candidate or a score."""
+
+    match: bool
+    matches: list[SubjectRef]
 
 
 class VerifyForm(BaseModel):
@@ -174,8 +170,6 @@ class VerifyForm(BaseModel):
 
 
 class VerifyResult(BaseModel):
-    similarity: float
-    threshold: float
     match: bool
     subject_id: str | None
 

@@ -1,0 +1,69 @@
+"""Attempt budgets around every face-evaluating call by an unlock key.
+
+Before any detection or matching, one attempt is reserved in the store against every
+budget the call touches: the key's own, the lock's (unlock) and the claimed subject's
+(verify). A refused reservation answers ``429 too_many_attempts`` with ``Retry-After``
+(one audit row per lockout, not one per refused request). Afterwards the attempt is
+settled: a failure counts against every budget, a success counts nothing, and a call
+that evaluated nothing (no face, undecodable media, any error) is refunded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import TooManyAttempts
+from ..store import Budget, Refusal
+from .context import Context
+
+
+@dataclass
+class Attempt:
+    """What the guarded call decided: ``ok`` (a match) or ``fail`` (no match)."""
+
+    outcome: Literal["ok", "fail"] = "fail"
+    shut: tuple[str, ...] = ()
+
+
+def budgets(
+    ctx: Context, *, lock_id: str | None = None, subject_id: str | None = None
+) -> list[Budget]:
+    """The budgets a call spends from: the key's, and the lock's or the subject's."""
+    cfg = ctx.settings
+    window, lockout = cfg.lockout_window_s, cfg.lockout_s
+    found = [Budget(f"key:{ctx.caller.key_id}", cfg.key_attempts, window, lockout)]
+    if lock_id is not None:
+        found.append(Budget(f"lock:{lock_id}", cfg.lockout_attempts, window, lockout))
+    if subject_id is not None:
+        found.append(Budget(f"subject:{subject_id}", cfg.subject_attempts, window, lockout))
+    return found
+
+
+def refuse(ctx: Context, refusal: Refusal) -> TooManyAttempts:
+    """The 429 for a refused reservation; audited once per lockout."""
+    kind = refusal.bucket.split(":", 1)[0]
+    if refusal.first:
+        ctx.audit("attempts.refused", reason=f"{kind}_lockout", retry_after=refusal.retry_after)
+    if refusal.busy:
+        message = f"Every attempt this {kind} may make is in use; try again in a moment."
+    else:
+        message = f"Too many failed attempts on this {kind}; try again in {refusal.retry_after} s."
+    return TooManyAttempts(message, refusal.retry_after)
+
+
+@contextmanager
+def attempt(ctx: Context, spent: list[Budget]) -> Iterator[Attempt]:
+    """Reserve before the work, settle after it (refund on any error)."""
+    reserved = ctx.store.reserve(spent)
+    if isinstance(reserved, Refusal):
+        raise refuse(ctx, reserved)
+    result = Attempt()
+    try:
+        yield result
+    except BaseException:
+        ctx.store.settle(reserved, "refund", spent)
+        raise
+    result.shut = tuple(ctx.store.settle(reserved, result.outcome, spent))
