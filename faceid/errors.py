@@ -23,6 +23,7 @@
     ├── NotFound                     404 not_found
     ├── ModelPinned                  409 model_pinned
     ├── EnrollmentRejected           422 enrollment_rejected
+    ├── FaceMismatch                 422 face_mismatch (new faces must match the subject's)
     ├── TooManyAttempts              429 too_many_attempts (with Retry-After)
     ├── ModelUnavailable             503 model_unavailable
     └── ModelDownloadError           502 model_download_failed
@@ -202,6 +203,13 @@ class EnrollmentRejected(FaceIdError):
 
     status = 422
     code = "enrollment_rejected"
+
+
+class FaceMismatch(FaceIdError):
+    """Faces added to (or replacing one of) a subject's templates do not match them."""
+
+    status = 422
+    code = "face_mismatch"
 
 
 class TooManyAttempts(FaceIdError):

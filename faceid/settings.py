@@ -45,6 +45,7 @@ class Settings(BaseModel):
     preload: bool = False
     # -- inputs ---------------------------------------------------------------
     max_upload_mb: float = Field(20, gt=0)
+    max_json_kb: int = Field(2048, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1)
     video_max_frames: int = Field(16, ge=1, le=256)
     max_files: int = Field(10, ge=1, le=100)

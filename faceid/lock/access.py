@@ -51,6 +51,7 @@ def unlock(
     ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
 ) -> dict[str, Any]:
     """A verdict for a door: only granted subjects open it, and all frames must agree."""
+    ctx.caller.check_lock(lock_id)
     find_lock(ctx.store, ctx.org_id, lock_id)
     ctx.check_model()
     spent = attempts.budgets(ctx, lock_id=lock_id)
@@ -88,6 +89,7 @@ def unlock(
 
 def identify(ctx: Context, image: bytes, top_k: int) -> dict[str, Any]:
     """1:N: the subjects that match, best first (at most ``top_k``); nobody else."""
+    ctx.caller.require_unbound("identify")
     if not 1 <= top_k <= 100:
         raise InvalidParameter("top_k must be between 1 and 100.")
     ctx.check_model()
@@ -113,6 +115,7 @@ def verify(
     ctx: Context, image: bytes, *, subject_id: str | None, other: bytes | None
 ) -> dict[str, Any]:
     """1:1: a probe image against a subject's templates, or against a second image."""
+    ctx.caller.require_unbound("verify")
     if subject_id is not None:
         ctx.subject(subject_id)
         ctx.check_model()

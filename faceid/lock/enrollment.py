@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EnrollmentRejected, NoFace, NotFound
+from ..errors import EnrollmentRejected, FaceMismatch, NoFace, NotFound
+from ..store import Subject
 from .context import Context
 from .samples import Sample, faces_from_images, faces_from_video
 
@@ -72,8 +73,37 @@ def choose_templates(
     return chosen, reasons
 
 
+def guard_identity(ctx: Context, subject: Subject, samples: Sequence[Sample], force: bool) -> None:
+    """No template poisoning: faces added to a subject who has templates must match them
+    at the lock threshold. An admin key may override (``force``); the override is audited."""
+    if subject.templates == 0 or not samples:
+        return
+    index = ctx.index.get(ctx.org_id)
+    threshold = ctx.threshold()
+    sims = []
+    for sample in samples:
+        hits = index.search(sample.vector, top_k=1, only=[subject.id])
+        sims.append(hits[0].similarity if hits else -1.0)
+    if min(sims) >= threshold:
+        return
+    if force:
+        ctx.caller.require("admin")
+        ctx.audit("identity.override", subject_id=subject.id, similarity=round(min(sims), 4))
+        return
+    ctx.audit("identity.refused", subject_id=subject.id, similarity=round(min(sims), 4))
+    raise FaceMismatch(
+        "The new face does not match this subject's existing templates; an admin key may "
+        "override with force=true (audited)."
+    )
+
+
 def enroll(
-    ctx: Context, subject_id: str, *, video: bytes | None, images: Sequence[bytes]
+    ctx: Context,
+    subject_id: str,
+    *,
+    video: bytes | None,
+    images: Sequence[bytes],
+    force: bool = False,
 ) -> dict[str, Any]:
     """Add templates to a subject from a selfie video or 1..N images; a quality report back."""
     subject = ctx.subject(subject_id)
@@ -100,6 +130,7 @@ def enroll(
         raise EnrollmentRejected(
             "Enrolment rejected: " + "; ".join(reasons) + ".", reasons=reasons, report=report
         )
+    guard_identity(ctx, subject, chosen, force)
     report.update(_store_templates(ctx, subject.id, chosen))
     report["seconds"] = round(time.perf_counter() - started, 3)
     source = "video" if video is not None else "images"
@@ -128,14 +159,18 @@ def _store_templates(ctx: Context, subject_id: str, chosen: list[Sample]) -> dic
     }
 
 
-def replace_face(ctx: Context, subject_id: str, template_id: str, image: bytes) -> dict[str, Any]:
-    ctx.subject(subject_id)
+def replace_face(
+    ctx: Context, subject_id: str, template_id: str, image: bytes, force: bool = False
+) -> dict[str, Any]:
+    """Replace one template with the face in ``image``; it must match the subject's."""
+    subject = ctx.subject(subject_id)
     ctx.check_model()
     dropped: dict[str, int] = {}
     samples = faces_from_images(ctx, [image], True, dropped)
     if not samples:
         raise NoFace(f"The image does not hold exactly one face ({dropped}).")
     sample = samples[0]
+    guard_identity(ctx, subject, samples, force)
     ok = ctx.store.replace_template(
         ctx.org_id,
         subject_id,

@@ -27,12 +27,23 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--org", required=True, help="Organisation name (created if new).")
 @click.option("--scope", required=True, type=click.Choice(SCOPES))
-def keys_create(org: str, scope: str) -> None:
+@click.option(
+    "--lock",
+    "locks",
+    multiple=True,
+    help="Bind an unlock key to this lock id (repeatable): it opens only these doors.",
+)
+def keys_create(org: str, scope: str, locks: tuple[str, ...]) -> None:
     """Create a key and print it once: it is stored hashed and cannot be shown again."""
+    from ..errors import FaceIdError
     from ..lock.keys import create_key
 
-    key_id, key = create_key(_store(), org, scope)
-    click.echo(f"key id: {key_id}  org: {org}  scope: {scope}", err=True)
+    try:
+        key_id, key = create_key(_store(), org, scope, locks)
+    except FaceIdError as exc:
+        raise click.UsageError(exc.message) from exc
+    bound = f"  locks: {', '.join(locks)}" if locks else ""
+    click.echo(f"key id: {key_id}  org: {org}  scope: {scope}{bound}", err=True)
     click.echo(key)
 
 
@@ -45,7 +56,9 @@ def keys_list(org: str) -> None:
     if found is None:
         raise click.UsageError(f"no organisation named {org!r}")
     for key in store.list_keys(found.id):
-        click.echo(f"{key.id}  {key.scope:<7} {'revoked' if key.revoked else 'active'}")
+        state = "revoked" if key.revoked else "active"
+        locks = f"  locks: {', '.join(key.locks)}" if key.locks else ""
+        click.echo(f"{key.id}  {key.scope:<7} {state}{locks}")
 
 
 @keys.command("revoke")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from .core import SqlCore
 from .records import ApiKey, Org, new_id
@@ -54,7 +56,9 @@ class OrgsMixin(SqlCore):
             row = self._exec(cur, "SELECT model_id FROM orgs WHERE id = ?", (org_id,)).fetchone()
         return str(row[0])
 
-    def add_key(self, org_id: str, scope: str, key_id: str, key_hash: str) -> None:
+    def add_key(
+        self, org_id: str, scope: str, key_id: str, key_hash: str, locks: Sequence[str] = ()
+    ) -> None:
         with self.tx() as cur:
             self._exec(
                 cur,
@@ -62,6 +66,16 @@ class OrgsMixin(SqlCore):
                 "VALUES (?, ?, ?, ?, ?)",
                 (key_id, org_id, scope, key_hash, time.time()),
             )
+            for lock_id in sorted(set(locks)):
+                self._exec(
+                    cur, "INSERT INTO key_locks (key_id, lock_id) VALUES (?, ?)", (key_id, lock_id)
+                )
+
+    def _key_locks(self, cur: Any, key_id: str) -> tuple[str, ...]:
+        rows = self._exec(
+            cur, "SELECT lock_id FROM key_locks WHERE key_id = ? ORDER BY lock_id", (key_id,)
+        ).fetchall()
+        return tuple(r[0] for r in rows)
 
     def key(self, key_id: str) -> ApiKey | None:
         with self.tx() as cur:
@@ -70,7 +84,8 @@ class OrgsMixin(SqlCore):
                 "SELECT id, org_id, scope, key_hash, revoked_at FROM api_keys WHERE id = ?",
                 (key_id,),
             ).fetchone()
-        return ApiKey(row[0], row[1], row[2], row[3], row[4] is not None) if row else None
+            locks = self._key_locks(cur, key_id) if row else ()
+        return ApiKey(row[0], row[1], row[2], row[3], row[4] is not None, locks) if row else None
 
     def list_keys(self, org_id: str) -> list[ApiKey]:
         with self.tx() as cur:
@@ -80,7 +95,10 @@ class OrgsMixin(SqlCore):
                 "WHERE org_id = ? ORDER BY created_at",
                 (org_id,),
             ).fetchall()
-        return [ApiKey(r[0], r[1], r[2], r[3], r[4] is not None) for r in rows]
+            return [
+                ApiKey(r[0], r[1], r[2], r[3], r[4] is not None, self._key_locks(cur, r[0]))
+                for r in rows
+            ]
 
     def revoke_key(self, key_id: str) -> bool:
         with self.tx() as cur:

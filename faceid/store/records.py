@@ -31,6 +31,15 @@ class ApiKey:
     scope: str
     key_hash: str
     revoked: bool
+    locks: tuple[str, ...] = ()  # a door key opens only these locks (empty: any)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "scope": self.scope,
+            "locks": list(self.locks),
+            "revoked": self.revoked,
+        }
 
 
 @dataclass(frozen=True)

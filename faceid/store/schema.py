@@ -88,4 +88,11 @@ MIGRATIONS: list[list[str]] = [
             refused INTEGER NOT NULL DEFAULT 0)""",
         "DROP TABLE lock_failures",
     ],
+    # 3: keys bound to doors (no foreign key on lock_id: a deleted lock must not unbind a key)
+    [
+        """CREATE TABLE key_locks (
+            key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+            lock_id TEXT NOT NULL,
+            PRIMARY KEY (key_id, lock_id))""",
+    ],
 ]

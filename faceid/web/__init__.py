@@ -4,6 +4,7 @@ original   /, /health, /ready, /extract_embeddings_from_*, /compare_embeddings
 subjects   /v1/subjects: people, enrolments, faces
 locks      /v1/locks, grants, /v1/audit
 access     /v1/locks/{id}/unlock, /v1/identify, /v1/verify
+keys       /v1/keys: create, list, revoke (admin)
 openapi    /openapi.json and /docs
 """
 

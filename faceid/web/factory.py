@@ -15,7 +15,7 @@ from ..faces.pipeline import Pipeline
 from ..services import Services
 from ..settings import Settings
 from ..store import Store
-from . import access, locks, openapi, original, subjects
+from . import access, keys, locks, openapi, original, subjects
 from .requests import authenticate_request
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _v1() -> Blueprint:
     """The lock API under ``/v1``: every call authenticated by an organisation's key."""
     v1 = Blueprint("v1", __name__, url_prefix="/v1")
     v1.before_request(authenticate_request)
-    for child in (subjects.bp, locks.bp, access.bp):
+    for child in (subjects.bp, locks.bp, access.bp, keys.bp):
         v1.register_blueprint(child)
     return v1
 

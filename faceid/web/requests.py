@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
-from ..errors import BadRequest, InvalidEmbedding, InvalidJSON, InvalidParameter, MissingField
+from ..errors import (
+    BadRequest,
+    InvalidEmbedding,
+    InvalidJSON,
+    InvalidParameter,
+    MissingField,
+    PayloadTooLarge,
+)
 from ..lock.context import Context
 from ..lock.keys import Principal, authenticate
 from ..services import Services
@@ -72,6 +79,9 @@ def _request_json() -> Any:
 
 def json_body(model: type[M]) -> M:
     """The JSON body validated by ``model`` (400 invalid_json / missing_field / bad_request)."""
+    limit = services().settings.max_json_kb
+    if (request.content_length or 0) > limit * 1024:
+        raise PayloadTooLarge(f"A JSON body may hold at most {limit} KB (FACEID_MAX_JSON_KB).")
     data = _request_json()
     if data is None:
         raise InvalidJSON("The body must be a JSON object (Content-Type: application/json).")
@@ -151,3 +161,11 @@ def one_file(field: str) -> bytes:
 def form_value(name: str) -> str | None:
     """A plain field from the multipart form, else from the query string."""
     return request.form.get(name) or request.args.get(name)
+
+
+def flag(name: str) -> bool:
+    """A yes/no form or query field (``true``/``1``/``yes``); 400 for anything else."""
+    raw = (form_value(name) or "false").strip().lower()
+    if raw not in ("true", "1", "yes", "false", "0", "no"):
+        raise InvalidParameter(f"'{name}' must be true or false.")
+    return raw in ("true", "1", "yes")

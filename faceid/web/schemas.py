@@ -8,6 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 Vector = list[float]
+#: Caps that keep /compare_embeddings' work and memory bounded (422 beyond them).
+MAX_DIM = 4096
+MAX_VECTORS = 256
+InVector = Annotated[list[float], Field(min_length=1, max_length=MAX_DIM)]
 #: A multipart file field (the views read it from ``request.files``).
 BaseFile = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
 
@@ -27,11 +31,16 @@ class ErrorResponse(BaseModel):
 class EmbeddingRef(BaseModel):
     """An embedding with the model that produced it, as the extract endpoints return it."""
 
-    embedding: Vector
-    model: str | None = None
+    embedding: InVector
+    model: str | None = Field(None, max_length=200)
 
 
-EmbeddingInput = Vector | list[Vector] | EmbeddingRef | list[EmbeddingRef]
+EmbeddingInput = (
+    InVector
+    | Annotated[list[InVector], Field(min_length=1, max_length=MAX_VECTORS)]
+    | EmbeddingRef
+    | Annotated[list[EmbeddingRef], Field(min_length=1, max_length=MAX_VECTORS)]
+)
 
 
 class CompareRequest(BaseModel):
@@ -42,7 +51,7 @@ class CompareRequest(BaseModel):
     embedding1: EmbeddingInput
     embedding2: EmbeddingInput
     threshold: float | None = Field(None, ge=-1.0, le=1.0, description="cosine similarity cut")
-    model: str | None = Field(None, description="model id the vectors come from")
+    model: str | None = Field(None, max_length=200, description="model id the vectors come from")
 
 
 class CompareResponse(BaseModel):

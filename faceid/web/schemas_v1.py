@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -60,6 +60,7 @@ class EnrollForm(BaseModel):
 
     video: BaseFile | None = None
     images: list[BaseFile] | None = None
+    force: bool = Field(False, description="admin only: add faces that do not match (audited)")
 
 
 class TemplateOut(BaseModel):
@@ -93,6 +94,11 @@ class FaceList(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ReplaceFaceForm(BaseModel):
+    image: BaseFile
+    force: bool = Field(False, description="admin only: a face that does not match (audited)")
 
 
 class FaceReplaced(BaseModel):
@@ -196,3 +202,36 @@ class AuditList(BaseModel):
     items: list[AuditEvent]
     limit: int
     offset: int
+
+
+# -- /v1/keys ----------------------------------------------------------------------------
+class KeyIn(BaseModel):
+    scope: Literal["enroll", "unlock", "admin"]
+    locks: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100, description="bind an unlock key to these doors"
+    )
+
+
+class KeyCreated(BaseModel):
+    """The key itself is shown once, here; only its hash is stored."""
+
+    id: str
+    key: str
+    scope: str
+    locks: list[str]
+
+
+class KeyOut(BaseModel):
+    id: str
+    scope: str
+    locks: list[str]
+    revoked: bool
+
+
+class KeyList(BaseModel):
+    items: list[KeyOut]
+
+
+class KeyRevoked(BaseModel):
+    id: str
+    revoked: bool

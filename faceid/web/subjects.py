@@ -9,8 +9,7 @@ from flask import Blueprint, jsonify
 from ..errors import MissingField
 from ..lock import catalogue, enrollment
 from .openapi import documented
-from .requests import caller, context, files, json_body, one_file, query, store
-from .schemas import ImageForm
+from .requests import caller, context, files, flag, json_body, one_file, query, store
 from .schemas_v1 import (
     Deleted,
     EnrollForm,
@@ -18,6 +17,7 @@ from .schemas_v1 import (
     FaceList,
     FaceReplaced,
     PageQuery,
+    ReplaceFaceForm,
     SubjectDeleted,
     SubjectIn,
     SubjectList,
@@ -73,7 +73,9 @@ def enroll(subject_id: str) -> Any:
     images = files("images")
     if bool(video) == bool(images) or len(video) > 1:
         raise MissingField("Send one selfie 'video' or 1..N 'images' (multipart), not both.")
-    report = enrollment.enroll(ctx, subject_id, video=video[0] if video else None, images=images)
+    report = enrollment.enroll(
+        ctx, subject_id, video=video[0] if video else None, images=images, force=flag("force")
+    )
     return jsonify(report), 201
 
 
@@ -92,8 +94,9 @@ def delete_face(subject_id: str, face_id: str) -> Any:
 
 
 @bp.put("/subjects/<subject_id>/faces/<face_id>")
-@documented(200, FaceReplaced, MEDIA_ERRORS, keyed=True, tag="subjects", form=ImageForm)
+@documented(200, FaceReplaced, MEDIA_ERRORS, keyed=True, tag="subjects", form=ReplaceFaceForm)
 def replace_face(subject_id: str, face_id: str) -> Any:
     """Replace one template with the face in ``image``."""
     ctx = context("enroll")
-    return jsonify(enrollment.replace_face(ctx, subject_id, face_id, one_file("image")))
+    image = one_file("image")
+    return jsonify(enrollment.replace_face(ctx, subject_id, face_id, image, force=flag("force")))
