@@ -15,6 +15,12 @@ bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers
 timeout = _settings.timeout
 accesslog = "-"
+# Slow or stalled clients must not jam the doors. Sync workers hold one request at a time,
+# so a few sockets trickling their headers would block every worker (gunicorn's docs ask
+# for a buffering proxy in front of them). gevent workers read requests in greenlets:
+# a trickling socket costs one greenlet, not a worker.
+worker_class = "gevent"
+worker_connections = 1000
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
