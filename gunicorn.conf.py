@@ -24,8 +24,14 @@ worker_connections = 1000
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
-    """Open the store and load the models once per worker, before it takes requests
-    (``/ready`` turns 200)."""
+    """Load the models and open the store once per worker, before it takes requests
+    (``/ready`` turns 200). A database that is down does not stop the worker: the store
+    is opened on first use instead, and calls that need it answer 503 until it is back."""
+    from faceid.errors import StoreUnavailable
+
     services = worker.wsgi.extensions["faceid"]
-    _ = services.store
     _ = services.pipeline
+    try:
+        _ = services.store
+    except StoreUnavailable:
+        worker.log.warning("the database is unavailable; the store opens on first use")

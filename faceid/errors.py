@@ -26,6 +26,7 @@
     ├── FaceMismatch                 422 face_mismatch (new faces must match the subject's)
     ├── TooManyAttempts              429 too_many_attempts (with Retry-After)
     ├── ModelUnavailable             503 model_unavailable
+    ├── StoreUnavailable             503 store_unavailable (the database is down; retry)
     └── ModelDownloadError           502 model_download_failed
 
 Every leaf carries one HTTP status and one stable ``code`` string; the message
@@ -155,6 +156,13 @@ class ModelUnavailable(FaceIdError):
 
     status = 503
     code = "model_unavailable"
+
+
+class StoreUnavailable(FaceIdError):
+    """The database cannot be reached right now; the service keeps retrying."""
+
+    status = 503
+    code = "store_unavailable"
 
 
 class ModelDownloadError(FaceIdError):

@@ -50,27 +50,23 @@ class TempPostgres:
         self._run(
             [initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
         )
+        self.data = data
+        self.start()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
+        log = str(self.dir / "log")
         self._run(
-            [
-                pg_ctl,
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(self.dir / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]
+            [self.pg_ctl, "-D", str(self.data), "-o", options, "-l", log, "-w", "-t", "60", "start"]
         )
-        self.data = data
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: open connections are cut), keeping its data."""
+        self._run([self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"])
 
     def _run(self, cmd: list[str]) -> None:
         subprocess.run(self.prefix + cmd, check=True, capture_output=True, timeout=120)

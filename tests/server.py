@@ -55,7 +55,7 @@ class Server:
             try:
                 if requests.get(self.base + "/ready", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             time.sleep(0.5)
         raise RuntimeError("gunicorn did not become ready")

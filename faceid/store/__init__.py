@@ -36,5 +36,9 @@ def open_store(settings: Settings) -> Store:
         store = PostgresStore(settings.database_url, cipher)
     else:
         store = SqliteStore(settings.data_dir.resolve() / "faceid.db", cipher)
-    store.migrate()
+    try:
+        store.migrate()
+    except BaseException:
+        store.close()
+        raise
     return store

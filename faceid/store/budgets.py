@@ -134,7 +134,7 @@ class BudgetsMixin(SqlCore):
 
     def locked_until(self, bucket: str) -> float:
         """When a bucket's lockout ends (0: not shut)."""
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             row = self._exec(
                 cur, "SELECT until FROM lockouts WHERE bucket = ?", (bucket,)
             ).fetchone()

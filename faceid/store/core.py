@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from .crypto import TemplateCipher
@@ -21,46 +20,33 @@ class SqlCore(ABC):
 
     def __init__(self, cipher: TemplateCipher | None = None) -> None:
         self.cipher = cipher
-        self._local = threading.local()
 
     # -- connections and dialect -------------------------------------------------
+    @abstractmethod
+    def _transaction(self, write: bool) -> AbstractContextManager[Any]:
+        """A connection inside one transaction: committed on success, rolled back on error.
+        ``write=False`` lets a store read without taking its write lock."""
+
     @abstractmethod
     def describe(self) -> str:
         """Where the store lives, with no secret (for logs and the CLI)."""
 
     @abstractmethod
-    def _connect(self) -> Any:
-        """A new DB-API connection in manual-commit mode."""
-
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
-
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Release the store's connections."""
 
     def _sql(self, query: str) -> str:
         return query if self.placeholder == "?" else query.replace("?", self.placeholder)
 
     @contextmanager
-    def tx(self) -> Iterator[Any]:
+    def tx(self, write: bool = True) -> Iterator[Any]:
         """A cursor inside one transaction: committed on success, rolled back on error."""
-        conn = self._conn()
-        cur = conn.cursor()
-        try:
-            yield cur
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            cur.close()
+        with self._transaction(write) as conn:
+            cur = conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
 
     def _exec(self, cur: Any, query: str, params: Sequence[Any] = ()) -> Any:
         cur.execute(self._sql(query), tuple(params))
@@ -73,6 +59,7 @@ class SqlCore(ABC):
     def migrate(self) -> int:
         """Apply pending migrations; returns the schema version now in force."""
         with self.tx() as cur:
+            self._lock_schema(cur)  # before any DDL: workers starting together take turns
             self._exec(cur, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = self._exec(cur, "SELECT MAX(version) FROM schema_version").fetchone()
         current = int(row[0] or 0)

@@ -24,7 +24,7 @@ class LocksMixin(SqlCore):
         return lock
 
     def lock(self, org_id: str, lock_id: str) -> Lock | None:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             row = self._exec(
                 cur,
                 "SELECT id, name, created_at, locked_until FROM locks WHERE org_id = ? AND id = ?",
@@ -33,7 +33,7 @@ class LocksMixin(SqlCore):
         return Lock(*row) if row else None
 
     def list_locks(self, org_id: str, limit: int, offset: int) -> tuple[list[Lock], int]:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
                 "SELECT id, name, created_at, locked_until FROM locks "
@@ -89,7 +89,7 @@ class LocksMixin(SqlCore):
             return bool(cur.rowcount)
 
     def granted(self, lock_id: str) -> list[str]:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
                 "SELECT subject_id FROM grants WHERE lock_id = ? ORDER BY created_at",
@@ -154,7 +154,7 @@ class LocksMixin(SqlCore):
             params.append(until)
         query += " ORDER BY at, id LIMIT ? OFFSET ?"
         params += [limit, offset]
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             rows = self._exec(cur, query, params).fetchall()
         keys = ("id", "at", "key_id", "action", "lock_id", "subject_id", "verdict", "similarity")
         return [{**dict(zip(keys, r[:8], strict=True)), "detail": json.loads(r[8])} for r in rows]

@@ -27,21 +27,21 @@ class OrgsMixin(SqlCore):
         return org
 
     def org_by_name(self, name: str) -> Org | None:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             row = self._exec(
                 cur, "SELECT id, name, model_id, version FROM orgs WHERE name = ?", (name,)
             ).fetchone()
         return Org(*row) if row else None
 
     def org(self, org_id: str) -> Org | None:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             row = self._exec(
                 cur, "SELECT id, name, model_id, version FROM orgs WHERE id = ?", (org_id,)
             ).fetchone()
         return Org(*row) if row else None
 
     def org_version(self, org_id: str) -> int:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             row = self._exec(cur, "SELECT version FROM orgs WHERE id = ?", (org_id,)).fetchone()
         return int(row[0]) if row else 0
 
@@ -78,7 +78,7 @@ class OrgsMixin(SqlCore):
         return tuple(r[0] for r in rows)
 
     def key(self, key_id: str) -> ApiKey | None:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             row = self._exec(
                 cur,
                 "SELECT id, org_id, scope, key_hash, revoked_at FROM api_keys WHERE id = ?",
@@ -88,7 +88,7 @@ class OrgsMixin(SqlCore):
         return ApiKey(row[0], row[1], row[2], row[3], row[4] is not None, locks) if row else None
 
     def list_keys(self, org_id: str) -> list[ApiKey]:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
                 "SELECT id, org_id, scope, key_hash, revoked_at FROM api_keys "

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,12 @@ from .crypto import TemplateCipher
 
 class SqliteStore(Store):
     """The default store. Several gunicorn workers share the file; WAL lets readers
-    run beside one writer, and ``busy_timeout`` makes writers wait instead of failing."""
+    run beside one writer, and ``busy_timeout`` makes writers wait instead of failing.
+
+    Writes take the write lock up front (``BEGIN IMMEDIATE``: no deadlock on upgrade);
+    reads run in deferred transactions and never wait for a writer. Every commit is
+    durable (``synchronous=FULL``): a power cut cannot undo a revocation or a lockout.
+    """
 
     types = {"float": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
 
@@ -21,17 +29,43 @@ class SqliteStore(Store):
         super().__init__(cipher)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
 
-    def _connect(self) -> Any:
+    def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path, timeout=30.0, isolation_level=None, check_same_thread=False
         )
         conn.execute("PRAGMA busy_timeout=30000")
         _use_wal(conn)
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA secure_delete=ON")  # erased templates are overwritten, not left
-        return _Tx(conn)
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        """One connection per thread (per greenlet under gevent), opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
     def _lock_schema(self, cur: Any) -> None:
         return None  # BEGIN IMMEDIATE already holds the database's write lock
@@ -55,31 +89,3 @@ def _use_wal(conn: sqlite3.Connection, attempts: int = 300) -> None:
             if "locked" not in str(exc) or attempt == attempts - 1:
                 raise
             time.sleep(0.05)
-
-
-class _Tx:
-    """Wrap a connection in autocommit mode so every ``cursor()`` opens
-    ``BEGIN IMMEDIATE``: writers take the lock up front instead of deadlocking on upgrade."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self._open = False
-
-    def cursor(self) -> sqlite3.Cursor:
-        if not self._open:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._open = True
-        return self._conn.cursor()
-
-    def commit(self) -> None:
-        if self._open:
-            self._conn.execute("COMMIT")
-            self._open = False
-
-    def rollback(self) -> None:
-        if self._open:
-            self._conn.execute("ROLLBACK")
-            self._open = False
-
-    def close(self) -> None:
-        self._conn.close()

@@ -33,14 +33,14 @@ class SubjectsMixin(SqlCore):
     )
 
     def subject(self, org_id: str, subject_id: str) -> Subject | None:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             row = self._exec(
                 cur, self._SUBJECT + "WHERE s.org_id = ? AND s.id = ?", (org_id, subject_id)
             ).fetchone()
         return Subject(row[0], row[1], json.loads(row[2]), row[3], row[4]) if row else None
 
     def list_subjects(self, org_id: str, limit: int, offset: int) -> tuple[list[Subject], int]:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
                 self._SUBJECT + "WHERE s.org_id = ? ORDER BY s.created_at, s.id LIMIT ? OFFSET ?",
@@ -127,7 +127,7 @@ class SubjectsMixin(SqlCore):
         return ids
 
     def list_templates(self, org_id: str, subject_id: str) -> list[Template]:
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
                 "SELECT id, subject_id, model_id, quality, source, created_at "
@@ -186,7 +186,7 @@ class SubjectsMixin(SqlCore):
 
     def load_gallery(self, org_id: str) -> tuple[int, list[str], list[str], np.ndarray]:
         """(version, template ids, subject ids, vectors) of an organisation, for the index."""
-        with self.tx() as cur:
+        with self.tx(write=False) as cur:
             version = self._exec(cur, "SELECT version FROM orgs WHERE id = ?", (org_id,)).fetchone()
             rows = self._exec(
                 cur,
