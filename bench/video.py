@@ -130,7 +130,7 @@ def make_clips(settings: Settings) -> list[Clip]:
 
 
 def sample_indices(count: int, max_frames: int = MAX_FRAMES) -> set[int]:
-    """The frames faceid samples (faceid.media.VideoFile.sample): evenly spaced."""
+    """The frames faceid samples (faceid.faces.decoder.Decoder.frames): evenly spaced."""
     return {int(i) for i in np.linspace(0, count - 1, min(max_frames, count)).round()}
 
 

@@ -14,6 +14,7 @@
     │   ├── InvalidImage             415 invalid_image
     │   ├── ImageTooLarge            413 image_too_large
     │   ├── InvalidVideo             415 invalid_video
+    │   ├── VideoTooLong             413 video_too_long
     │   └── NoUsableFrame            422 no_usable_frame
     ├── NoFace                       422 no_face
     ├── ModelMismatch                422 model_mismatch
@@ -121,6 +122,13 @@ class InvalidVideo(InvalidMedia):
 
     status = 415
     code = "invalid_video"
+
+
+class VideoTooLong(InvalidMedia):
+    """The video lasts longer than FACEID_VIDEO_MAX_SECONDS."""
+
+    status = 413
+    code = "video_too_long"
 
 
 class NoUsableFrame(InvalidMedia):

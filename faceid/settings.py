@@ -48,6 +48,10 @@ class Settings(BaseModel):
     max_json_kb: int = Field(2048, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1)
     video_max_frames: int = Field(16, ge=1, le=256)
+    video_max_pixels: int = Field(8_294_400, ge=1)
+    video_max_seconds: float = Field(60, gt=0)
+    video_decode_timeout_s: float = Field(30, gt=0)
+    video_decode_memory_mb: int = Field(2048, ge=256)
     max_files: int = Field(10, ge=1, le=100)
     # -- logs and serving -----------------------------------------------------
     json_logs: bool = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import NoFace, NoUsableFrame
 from . import quality
 from .detectors.base import Face
-from .media import decode_image
+from .media import VideoLimits, decode_image
 from .pipeline import Pipeline, l2_normalize
 from .sampling import video_faces
 
@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Limits:
+    """Pixels an image may have, and what a video may cost."""
+
     max_pixels: int = 40_000_000
-    video_max_frames: int = 16
+    video: VideoLimits = field(default_factory=VideoLimits)
 
 
 def _face_json(pipe: Pipeline, image: np.ndarray, face: Face, vector: np.ndarray) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def extract_image(pipe: Pipeline, data: bytes, max_faces: int, limits: Limits) -
 def extract_video(pipe: Pipeline, data: bytes, limits: Limits) -> dict[str, Any]:
     """Per-frame embeddings, a template and a consistency score from sampled frames."""
     dropped = {"no_face": 0, "several_faces": 0}
-    kept, sampled = video_faces(pipe, data, limits.max_pixels, limits.video_max_frames, dropped)
+    kept, sampled = video_faces(pipe, data, limits.video, dropped)
     if sampled == 0:
         raise NoUsableFrame("No frame of the video could be decoded.")
     if not kept:

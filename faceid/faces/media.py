@@ -1,21 +1,26 @@
-"""Decoding user uploads safely: images through Pillow, videos through OpenCV/FFmpeg."""
+"""Decoding user uploads safely: images through Pillow, videos in a confined child process."""
 
 from __future__ import annotations
 
-import contextlib
 import io
+import json
 import logging
 import os
-import tempfile
+import subprocess
+import sys
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import EmptyFile, ImageTooLarge, InvalidImage, InvalidVideo
+from ..errors import EmptyFile, ImageTooLarge, InvalidImage, InvalidVideo, VideoTooLong
+from . import decoder
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,89 +77,110 @@ class Frame:
     image: np.ndarray
 
 
-class VideoFile:
-    """Video bytes in a temporary file, opened with OpenCV (FFmpeg backend).
+@dataclass(frozen=True)
+class VideoLimits:
+    """What one uploaded video may cost: frames sampled, pixels per frame, seconds of
+    video, and the decoder child's wall-clock deadline and address space."""
 
-    Use as a context manager; the file is removed on exit.
-    """
+    max_frames: int = 16
+    max_pixels: int = 8_294_400
+    max_seconds: float = 60.0
+    deadline_s: float = 30.0
+    memory_mb: int = 2048
 
-    def __init__(self, data: bytes, max_pixels: int) -> None:
-        if not data:
-            raise EmptyFile("The uploaded video is empty.")
-        if _is_still_image(data):
-            raise InvalidVideo(
-                "The file is a still image, not a video; "
-                "send it to /extract_embeddings_from_image instead."
-            )
-        self.max_pixels = max_pixels
-        fd, self.path = tempfile.mkstemp(prefix="faceid-", suffix=".video")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        self._cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG)
-        if not self._cap.isOpened():
-            self.close()
-            raise InvalidVideo("The file is not a video faceid can decode (mp4, mov, webm, avi).")
-        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 25.0
-        if not np.isfinite(self.fps) or self.fps <= 0 or self.fps > 1000:
-            self.fps = 25.0
-        self.frame_count = max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
-        width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        if width * height > max_pixels:
-            self.close()
-            raise ImageTooLarge(
-                f"Video frames are {width}x{height}; the limit is {max_pixels} pixels.",
-                width=width,
-                height=height,
-            )
-
-    def __enter__(self) -> VideoFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        cap = getattr(self, "_cap", None)
-        if cap is not None:
-            cap.release()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
-
-    def sample(self, max_frames: int, seek_gap: int = 24) -> Iterator[Frame]:
-        """Up to ``max_frames`` frames spread evenly over the clip.
-
-        Gaps longer than ``seek_gap`` frames are skipped by seeking; short gaps by
-        ``grab()``, which is cheaper than a seek to the previous keyframe.
-        """
-        if self.frame_count <= 0:
-            yield from self._sequential(max_frames)
-            return
-        wanted = np.unique(
-            np.linspace(0, self.frame_count - 1, min(max_frames, self.frame_count))
-            .round()
-            .astype(int)
+    @classmethod
+    def from_settings(cls, settings: Settings, max_frames: int | None = None) -> VideoLimits:
+        return cls(
+            max_frames=max_frames or settings.video_max_frames,
+            max_pixels=min(settings.video_max_pixels, settings.max_image_pixels),
+            max_seconds=settings.video_max_seconds,
+            deadline_s=settings.video_decode_timeout_s,
+            memory_mb=settings.video_decode_memory_mb,
         )
-        position = 0
-        for index in wanted:
-            gap = int(index) - position
-            if gap > seek_gap or gap < 0:
-                self._cap.set(cv2.CAP_PROP_POS_FRAMES, int(index))
-            else:
-                for _ in range(gap):
-                    self._cap.grab()
-            ok, image = self._cap.read()
-            position = int(index) + 1
-            if not ok or image is None:
-                log.debug("frame %d did not decode", index)
-                continue
-            yield Frame(int(index), round(int(index) / self.fps, 3), image)
 
-    def _sequential(self, max_frames: int) -> Iterator[Frame]:
-        index = 0
-        while index < max_frames:
-            ok, image = self._cap.read()
-            if not ok or image is None:
-                return
-            yield Frame(index, round(index / self.fps, 3), image)
-            index += 1
+
+_DECODE_ERRORS = {
+    "invalid_video": InvalidVideo,
+    "image_too_large": ImageTooLarge,
+    "video_too_long": VideoTooLong,
+}
+
+
+def decode_video(data: bytes, limits: VideoLimits) -> list[Frame]:
+    """Frames spread over a video, decoded by a confined child process (:mod:`.decoder`).
+
+    The bytes live in an anonymous in-memory file handed to the child, so nothing is left
+    on disk whatever happens to either process. A child that runs past the deadline is
+    killed; one that crashes or runs out of memory is reported as an undecodable video.
+    """
+    if not data:
+        raise EmptyFile("The uploaded video is empty.")
+    if _is_still_image(data):
+        raise InvalidVideo(
+            "The file is a still image, not a video; "
+            "send it to /extract_embeddings_from_image instead."
+        )
+    fd = os.memfd_create("faceid-video")
+    try:
+        with os.fdopen(os.dup(fd), "wb") as fh:
+            fh.write(data)
+        output, code = _run_decoder(fd, limits)
+    finally:
+        os.close(fd)
+    return _read_frames(output, code, limits)
+
+
+def _run_decoder(fd: int, limits: VideoLimits) -> tuple[bytes, int]:
+    argv = [
+        sys.executable,
+        decoder.__file__,
+        f"/proc/self/fd/{fd}",
+        str(limits.max_frames),
+        str(limits.max_pixels),
+        str(limits.max_seconds),
+        str(max(1, int(limits.deadline_s))),
+        str(limits.memory_mb),
+    ]
+    env = {"PATH": os.environ.get("PATH", ""), "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        argv,
+        pass_fds=(fd,),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        output, _ = proc.communicate(timeout=limits.deadline_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        log.warning("video decoder killed at its deadline", extra={"deadline_s": limits.deadline_s})
+        raise InvalidVideo(
+            f"The video did not decode within {limits.deadline_s:g} s "
+            "(FACEID_VIDEO_DECODE_TIMEOUT_S)."
+        ) from None
+    return output, proc.returncode
+
+
+def _read_frames(output: bytes, code: int, limits: VideoLimits) -> list[Frame]:
+    frames: list[Frame] = []
+    view = memoryview(output)
+    at = 0
+    while at < len(output):
+        end = output.index(b"\n", at)
+        meta = json.loads(bytes(view[at:end]))
+        at = end + 1
+        if "error" in meta:
+            error = _DECODE_ERRORS.get(str(meta["error"]), InvalidVideo)
+            raise error(str(meta.get("message", "The video cannot be decoded.")))
+        h, w, c = (int(v) for v in meta["shape"])
+        if c != 3 or h * w > limits.max_pixels or at + h * w * 3 > len(output):
+            raise InvalidVideo("The video decoder sent a malformed frame.")
+        image = np.frombuffer(view[at : at + h * w * 3], dtype=np.uint8).reshape(h, w, 3)
+        at += h * w * 3
+        frames.append(Frame(int(meta["index"]), float(meta["time_s"]), image.copy()))
+    if code != 0 and not frames:
+        log.warning("video decoder failed", extra={"exit_code": code})
+        raise InvalidVideo("The file is not a video faceid can decode (mp4, mov, webm, avi).")
+    return frames

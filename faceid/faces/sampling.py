@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .detectors.base import Face
-from .media import VideoFile
+from .media import VideoLimits, decode_video
 from .pipeline import Pipeline
 
 #: A second face smaller than this fraction of the largest one's side does not count
@@ -37,7 +37,7 @@ class FrameFace:
 
 
 def video_faces(
-    pipe: Pipeline, data: bytes, max_pixels: int, max_frames: int, dropped: dict[str, int]
+    pipe: Pipeline, data: bytes, limits: VideoLimits, dropped: dict[str, int]
 ) -> tuple[list[FrameFace], int]:
     """Frames spread over the clip that hold exactly one main face, and how many were sampled.
 
@@ -45,13 +45,12 @@ def video_faces(
     """
     kept: list[FrameFace] = []
     sampled = 0
-    with VideoFile(data, max_pixels) as video:
-        for frame in video.sample(max_frames):
-            sampled += 1
-            faces = pipe.detect(frame.image, largest_only=True)
-            reason = single_face(faces)
-            if reason:
-                dropped[reason] = dropped.get(reason, 0) + 1
-                continue
-            kept.append(FrameFace(frame.index, frame.time_s, frame.image, faces[0]))
+    for frame in decode_video(data, limits):
+        sampled += 1
+        faces = pipe.detect(frame.image, largest_only=True)
+        reason = single_face(faces)
+        if reason:
+            dropped[reason] = dropped.get(reason, 0) + 1
+            continue
+        kept.append(FrameFace(frame.index, frame.time_s, frame.image, faces[0]))
     return kept, sampled

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..faces import quality
 from ..faces.detectors.base import Face
-from ..faces.media import decode_image
+from ..faces.media import VideoLimits, decode_image
 from ..faces.sampling import single_face, video_faces
 from .context import Context
 
@@ -50,8 +50,8 @@ def faces_from_images(
 def faces_from_video(
     ctx: Context, data: bytes, max_frames: int, dropped: dict[str, int]
 ) -> tuple[list[Sample], int]:
-    pixels = ctx.settings.max_image_pixels
-    kept, sampled = video_faces(ctx.pipeline, data, pixels, max_frames, dropped)
+    limits = VideoLimits.from_settings(ctx.settings, max_frames)
+    kept, sampled = video_faces(ctx.pipeline, data, limits, dropped)
     vectors = ctx.pipeline.embed([(k.image, k.face) for k in kept])
     samples = [
         Sample(v, quality.assess(k.image, k.face)["score"], f"video:frame{k.index}")

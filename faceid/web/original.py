@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from ..faces import compare as comparing
 from ..faces import extract
+from ..faces.media import VideoLimits
 from ..version import __version__
 from .openapi import documented
 from .requests import authenticate_request, json_body, query, services, upload
@@ -44,7 +45,7 @@ def _require_key() -> None:
 
 def _limits() -> extract.Limits:
     cfg = services().settings
-    return extract.Limits(max_pixels=cfg.max_image_pixels, video_max_frames=cfg.video_max_frames)
+    return extract.Limits(max_pixels=cfg.max_image_pixels, video=VideoLimits.from_settings(cfg))
 
 
 @bp.get("/")
