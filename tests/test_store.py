@@ -7,7 +7,7 @@ import pytest
 
 from faceid.errors import ConfigError
 from faceid.store import Budget, Refusal, open_store
-from faceid.store.crypto import parse_key
+from faceid.store.crypto import SEALED, parse_key
 from faceid.store.schema import MIGRATIONS
 
 from .conftest import settings_for
@@ -68,11 +68,32 @@ def test_encryption_at_rest(store_config):
         raw = store._exec(
             cur, "SELECT vector, encrypted FROM templates WHERE id = ?", (tid,)
         ).fetchone()
-    assert raw[1] == 1 and bytes(raw[0]) != vec(5).astype("<f4").tobytes()
+    assert raw[1] == SEALED and bytes(raw[0]) != vec(5).astype("<f4").tobytes()
     np.testing.assert_array_equal(store.load_gallery(org.id)[3][0], vec(5))
     other = open_store(settings_for(**{**store_config, "FACEID_ENCRYPTION_KEY": "22" * 32}))
-    with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
-        other.load_gallery(org.id)
+    assert other.load_gallery(org.id)[1] == []  # nothing decrypts with another key
+
+
+def test_sealed_rows_cannot_be_moved_or_planted(store_config):
+    """A ciphertext copied onto another subject, and a plain row written while a key is
+    set, are both left out of the gallery."""
+    store = open_store(settings_for(**{**store_config, "FACEID_ENCRYPTION_KEY": KEY}))
+    org = store.ensure_org("o")
+    victim = store.create_subject(org.id, "victim", {"door": "front"})
+    attacker = store.create_subject(org.id, "attacker", {})
+    (tid,) = store.add_templates(org.id, attacker.id, "m", [(vec(7), 0.5, "image", None)])
+    with store.tx() as cur:
+        store._exec(cur, "UPDATE templates SET subject_id = ? WHERE id = ?", (victim.id, tid))
+        store._exec(
+            cur,
+            "INSERT INTO templates (id, org_id, subject_id, model_id, dim, vector, encrypted, "
+            "quality, source, created_at) VALUES ('planted', ?, ?, 'm', 128, ?, 0, 1, 'x', 0)",
+            (org.id, victim.id, store._blob(vec(7).astype("<f4").tobytes())),
+        )
+        names = store._exec(cur, "SELECT name, metadata FROM subjects").fetchall()
+    assert store.load_gallery(org.id)[1] == []
+    assert all(n.startswith("enc:") and m.startswith("enc:") for n, m in names)
+    assert store.subject(org.id, victim.id).metadata == {"door": "front"}
 
 
 @pytest.mark.parametrize("bad", ["short", "zz" * 32, "AAAA"])

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from cryptography.exceptions import InvalidTag
 
+from ..errors import ConfigError
 from .core import SqlCore
+from .crypto import SEALED, SEALED_ROW_ONLY, open_text, seal_text, template_aad
 from .records import Subject, Template, new_id
+
+log = logging.getLogger(__name__)
 
 
 class SubjectsMixin(SqlCore):
@@ -18,14 +24,27 @@ class SubjectsMixin(SqlCore):
 
     def create_subject(self, org_id: str, name: str, metadata: dict[str, Any]) -> Subject:
         subject = Subject(new_id("sub"), name, metadata, time.time())
+        aad = f"subject\x1f{org_id}\x1f{subject.id}"
         with self.tx() as cur:
             self._exec(
                 cur,
                 "INSERT INTO subjects (id, org_id, name, metadata, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (subject.id, org_id, name, json.dumps(metadata), subject.created_at),
+                (
+                    subject.id,
+                    org_id,
+                    seal_text(self.cipher, name, aad + "\x1fname"),
+                    seal_text(self.cipher, json.dumps(metadata), aad + "\x1fmetadata"),
+                    subject.created_at,
+                ),
             )
         return subject
+
+    def _subject_row(self, org_id: str, row: Sequence[Any]) -> Subject:
+        aad = f"subject\x1f{org_id}\x1f{row[0]}"
+        name = open_text(self.cipher, row[1], aad + "\x1fname")
+        metadata = json.loads(open_text(self.cipher, row[2], aad + "\x1fmetadata"))
+        return Subject(row[0], name, metadata, row[3], row[4])
 
     _SUBJECT = (
         "SELECT s.id, s.name, s.metadata, s.created_at, "
@@ -37,7 +56,7 @@ class SubjectsMixin(SqlCore):
             row = self._exec(
                 cur, self._SUBJECT + "WHERE s.org_id = ? AND s.id = ?", (org_id, subject_id)
             ).fetchone()
-        return Subject(row[0], row[1], json.loads(row[2]), row[3], row[4]) if row else None
+        return self._subject_row(org_id, row) if row else None
 
     def list_subjects(self, org_id: str, limit: int, offset: int) -> tuple[list[Subject], int]:
         with self.tx(write=False) as cur:
@@ -49,7 +68,7 @@ class SubjectsMixin(SqlCore):
             total = self._exec(
                 cur, "SELECT COUNT(*) FROM subjects WHERE org_id = ?", (org_id,)
             ).fetchone()[0]
-        return [Subject(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows], int(total)
+        return [self._subject_row(org_id, r) for r in rows], int(total)
 
     def delete_subject(self, org_id: str, subject_id: str) -> int:
         """Erase a subject, every template of theirs and their grants; returns templates erased."""
@@ -75,18 +94,35 @@ class SubjectsMixin(SqlCore):
         self._exec(cur, "UPDATE orgs SET version = version + 1 WHERE id = ?", (org_id,))
 
     # -- templates -------------------------------------------------------------
-    def _pack(self, template_id: str, vector: np.ndarray) -> tuple[bytes, int]:
+    def _pack(self, aad: bytes, vector: np.ndarray) -> tuple[bytes, int]:
         raw = np.asarray(vector, dtype="<f4").tobytes()
         if self.cipher is None:
             return raw, 0
-        return self.cipher.encrypt(raw, template_id.encode()), 1
+        return self.cipher.encrypt(raw, aad), SEALED
 
-    def _unpack(self, template_id: str, data: bytes, encrypted: int) -> np.ndarray:
+    def _unpack(
+        self, ids: tuple[str, str, str, str], data: bytes, sealed: int
+    ) -> np.ndarray | None:
+        """A row's vector; None for a row that must not be trusted: plain while a key is
+        set, or sealed to other ids than its own (copied from elsewhere)."""
+        org_id, subject_id, template_id, model_id = ids
         raw = bytes(data)
-        if encrypted:
-            if self.cipher is None:
-                raise RuntimeError("templates are encrypted: set FACEID_ENCRYPTION_KEY")
-            raw = self.cipher.decrypt(raw, template_id.encode())
+        if sealed and self.cipher is None:
+            raise ConfigError("Templates are encrypted: set FACEID_ENCRYPTION_KEY.")
+        if self.cipher is not None:
+            if not sealed:
+                log.error("plain template refused while a key is set", extra={"id": template_id})
+                return None
+            aad = (
+                template_id.encode()
+                if sealed == SEALED_ROW_ONLY
+                else template_aad(org_id, subject_id, template_id, model_id)
+            )
+            try:
+                raw = self.cipher.decrypt(raw, aad)
+            except InvalidTag:
+                log.error("template failed its authentication", extra={"id": template_id})
+                return None
         return np.frombuffer(raw, dtype="<f4").copy()
 
     def add_templates(
@@ -102,7 +138,8 @@ class SubjectsMixin(SqlCore):
         with self.tx() as cur:
             for vector, quality, source, image in items:
                 template_id = new_id("face")
-                data, encrypted = self._pack(template_id, vector)
+                aad = template_aad(org_id, subject_id, template_id, model_id)
+                data, encrypted = self._pack(aad, vector)
                 self._exec(
                     cur,
                     "INSERT INTO templates (id, org_id, subject_id, model_id, dim, "
@@ -159,8 +196,16 @@ class SubjectsMixin(SqlCore):
         source: str,
         image: bytes | None,
     ) -> bool:
-        data, encrypted = self._pack(template_id, vector)
         with self.tx() as cur:
+            row = self._exec(
+                cur,
+                "SELECT model_id FROM templates WHERE org_id = ? AND subject_id = ? AND id = ?",
+                (org_id, subject_id, template_id),
+            ).fetchone()
+            if row is None:
+                return False
+            aad = template_aad(org_id, subject_id, template_id, row[0])
+            data, encrypted = self._pack(aad, vector)
             cur = self._exec(
                 cur,
                 "UPDATE templates SET vector = ?, encrypted = ?, quality = ?, "
@@ -185,22 +230,26 @@ class SubjectsMixin(SqlCore):
         return replaced
 
     def load_gallery(self, org_id: str) -> tuple[int, list[str], list[str], np.ndarray]:
-        """(version, template ids, subject ids, vectors) of an organisation, for the index."""
+        """(version, template ids, subject ids, vectors) of an organisation, for the index.
+        Rows that fail their authentication are left out (and logged)."""
         with self.tx(write=False) as cur:
             version = self._exec(cur, "SELECT version FROM orgs WHERE id = ?", (org_id,)).fetchone()
             rows = self._exec(
                 cur,
-                "SELECT id, subject_id, vector, encrypted, dim FROM templates "
+                "SELECT id, subject_id, vector, encrypted, dim, model_id FROM templates "
                 "WHERE org_id = ? ORDER BY id",
                 (org_id,),
             ).fetchall()
+        kept = []
+        for row in rows:
+            vector = self._unpack((org_id, row[1], row[0], row[5]), row[2], row[3])
+            if vector is not None and len(vector) == row[4]:
+                kept.append((row[0], row[1], vector))
         dim = int(rows[0][4]) if rows else 0
-        vectors = np.zeros((len(rows), dim), dtype=np.float32)
-        for i, row in enumerate(rows):
-            vectors[i] = self._unpack(row[0], row[2], row[3])
+        vectors = np.array([k[2] for k in kept], dtype=np.float32).reshape(len(kept), dim)
         return (
             int(version[0]) if version else 0,
-            [r[0] for r in rows],
-            [r[1] for r in rows],
+            [k[0] for k in kept],
+            [k[1] for k in kept],
             vectors,
         )
