@@ -10,6 +10,7 @@ import cv2
 import pytest
 
 from faceid.lock.keys import create_key
+from faceid.store.crypto import SEALED
 
 from .conftest import (
     EXAMPLES,
@@ -396,4 +397,4 @@ def test_encrypted_gallery_and_kept_images(store_config):
     assert api.unlock(lock, [OBAMA_PROBE]).json["verdict"] == "unlock"
     with store.tx() as cur:
         row = store._exec(cur, "SELECT encrypted, image FROM templates").fetchone()
-    assert row[0] == 1 and bytes(row[1]) == OBAMA_ENROL[0].read_bytes()
+    assert row[0] == SEALED and bytes(row[1]) == OBAMA_ENROL[0].read_bytes()
