@@ -2,8 +2,14 @@
 (FACEID_HOST, FACEID_PORT, FACEID_WORKERS, FACEID_TIMEOUT, or instance/config.py)."""
 
 import os
+import shutil
+import tempfile
 
-from faceid.settings import Settings
+# Prometheus multiprocess mode: every worker writes its metrics here and /metrics sums
+# them. Set before faceid (and so prometheus_client) is imported; a fresh folder per start.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="faceid-metrics-"))
+
+from faceid.settings import Settings  # noqa: E402
 
 # One BLAS thread per worker: workers are already processes, and BLAS threads spinning
 # against each other cost more than they give (a 10,000-template search measured 8 ms
@@ -35,3 +41,14 @@ def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signatur
         _ = services.store
     except StoreUnavailable:
         worker.log.warning("the database is unavailable; the store opens on first use")
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """A worker's live gauges go with it."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

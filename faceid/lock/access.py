@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .. import metrics
 from ..errors import InvalidParameter, NoFace
 from . import attempts
 from .catalogue import find_lock
@@ -71,6 +72,7 @@ def unlock(
         "frames_used": len(samples),
         "reason": "match" if subject_id else "no_match",
     }
+    metrics.VERDICTS.labels("unlock", result["verdict"]).inc()
     if f"lock:{lock_id}" in tried.shut:
         result["locked_out_for_s"] = int(ctx.settings.lockout_s)
     ctx.audit(
@@ -101,6 +103,7 @@ def identify(ctx: Context, image: bytes, top_k: int) -> dict[str, Any]:
         hits = ctx.index.get(ctx.org_id).search(samples[0].vector, top_k=top_k)
         matches = [hit for hit in hits if hit.similarity >= threshold]
         tried.outcome = "ok" if matches else "fail"
+    metrics.VERDICTS.labels("identify", "match" if matches else "no_match").inc()
     ctx.audit(
         "identify",
         verdict="match" if matches else "no_match",
@@ -123,6 +126,7 @@ def verify(
         similarity = _similarity(ctx, image, subject_id, other)
         match = similarity >= ctx.threshold()
         tried.outcome = "ok" if match else "fail"
+    metrics.VERDICTS.labels("verify", "match" if match else "no_match").inc()
     ctx.audit(
         "verify",
         subject_id=subject_id,

@@ -5,6 +5,7 @@ subjects   /v1/subjects: people, enrolments, faces
 locks      /v1/locks, grants, /v1/audit
 access     /v1/locks/{id}/unlock, /v1/identify, /v1/verify
 keys       /v1/keys: create, list, revoke (admin)
+monitoring /metrics (admin)
 openapi    /openapi.json and /docs
 """
 

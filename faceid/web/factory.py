@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .. import logs
+from .. import logs, metrics
 from ..errors import FaceIdError, PayloadTooLarge
 from ..faces.pipeline import Pipeline
 from ..services import Services
 from ..settings import Settings
 from ..store import Store
-from . import access, keys, locks, openapi, original, subjects
+from . import access, keys, locks, monitoring, openapi, original, subjects
 from .requests import authenticate_request
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,11 @@ def create_app(
     services = Services(settings, store=store, pipeline=pipeline)
     app.extensions["faceid"] = services
     app.register_blueprint(original.bp)
+    app.register_blueprint(monitoring.bp)
     app.register_blueprint(_v1())
     openapi.register(app)
     _register_errors(app, settings)
+    _time_requests(app)
 
     if settings.preload:
         _ = services.pipeline
@@ -68,10 +71,29 @@ def _v1() -> Blueprint:
     return v1
 
 
+def _time_requests(app: Flask) -> None:
+    """Request latency by route (the URL rule, never the raw path: ids stay out)."""
+
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("started")
+        if started is not None:
+            route = request.url_rule.rule if request.url_rule else "unmatched"
+            metrics.REQUEST_SECONDS.labels(
+                route, request.method, str(response.status_code)
+            ).observe(time.perf_counter() - started)
+        return response
+
+
 def _register_errors(app: Flask, settings: Settings) -> None:
     @app.errorhandler(FaceIdError)
     def faceid_error(exc: FaceIdError) -> Any:
         log.info("request refused", extra={"code": exc.code, "status": exc.status})
+        metrics.REFUSALS.labels(exc.code).inc()
         response = jsonify(exc.to_dict())
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
