@@ -12,6 +12,7 @@ import threading
 
 from .faces.pipeline import Pipeline, PipelineConfig
 from .lock.index import IndexCache
+from .lock.ratelimit import OpenRateLimit
 from .settings import Settings
 from .store import Store, open_store
 
@@ -27,6 +28,7 @@ class Services:
         self._store = store
         self._pipeline = pipeline
         self._index: IndexCache | None = None
+        self._rate_limit: OpenRateLimit | None = None
         self._lock = threading.Lock()
 
     @property
@@ -50,6 +52,15 @@ class Services:
     @property
     def pipeline_loaded(self) -> bool:
         return self._pipeline is not None
+
+    @property
+    def rate_limit(self) -> OpenRateLimit | None:
+        """The open endpoints' per-client limit (None when FACEID_OPEN_RATE_LIMIT is empty)."""
+        if not self.settings.open_rate_limit:
+            return None
+        if self._rate_limit is None:
+            self._rate_limit = OpenRateLimit(self.store, self.settings.open_rate_limit)
+        return self._rate_limit
 
     @property
     def index(self) -> IndexCache:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -64,6 +64,7 @@ class Settings(BaseModel):
     data_dir: Path = Path("data")
     database_url: str = ""
     require_key: bool = False
+    open_rate_limit: str = "120/minute"
     encryption_key: str = Field("", repr=False)
     keep_images: bool = False
     lockout_attempts: int = Field(5, ge=1)
@@ -74,6 +75,15 @@ class Settings(BaseModel):
     enroll_min_frames: int = Field(3, ge=1)
     enroll_min_quality: float = Field(0.1, ge=0, le=1)
     enroll_templates: int = Field(5, ge=1)
+
+    @field_validator("open_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if value:
+            from limits import parse
+
+            parse(value)  # ValueError names what is wrong
+        return value
 
     @classmethod
     def names(cls) -> dict[str, str]:

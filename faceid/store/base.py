@@ -8,6 +8,7 @@ dialect details only.
 from __future__ import annotations
 
 from .budgets import Budget, BudgetsMixin, Refusal
+from .counters import CountersMixin
 from .locks import LocksMixin
 from .orgs import OrgsMixin
 from .records import SCOPES, ApiKey, Lock, Org, Subject, Template, new_id
@@ -27,5 +28,5 @@ __all__ = [
 ]
 
 
-class Store(OrgsMixin, SubjectsMixin, LocksMixin, BudgetsMixin):
+class Store(OrgsMixin, SubjectsMixin, LocksMixin, BudgetsMixin, CountersMixin):
     """The gallery store interface (abstract: see SqliteStore and PostgresStore)."""

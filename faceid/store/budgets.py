@@ -12,7 +12,6 @@ refund (no face found) removes the reservation.
 from __future__ import annotations
 
 import time
-from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -139,7 +138,3 @@ class BudgetsMixin(SqlCore):
                 cur, "SELECT until FROM lockouts WHERE bucket = ?", (bucket,)
             ).fetchone()
         return float(row[0]) if row and row[0] > time.time() else 0.0
-
-    @abstractmethod
-    def _lock_bucket(self, cur: Any, bucket: str) -> None:
-        """Serialise reservations on one bucket across workers and hosts."""

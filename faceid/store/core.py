@@ -78,5 +78,9 @@ class SqlCore(ABC):
         return current
 
     @abstractmethod
+    def _lock_bucket(self, cur: Any, bucket: str) -> None:
+        """Serialise writes to one named bucket (a budget, a counter) across workers and hosts."""
+
+    @abstractmethod
     def _lock_schema(self, cur: Any) -> None:
         """Serialise concurrent migrations (workers starting together)."""

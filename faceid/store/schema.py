@@ -95,4 +95,11 @@ MIGRATIONS: list[list[str]] = [
             lock_id TEXT NOT NULL,
             PRIMARY KEY (key_id, lock_id))""",
     ],
+    # 4: templates sealed to organisation, subject, id and model (encrypted = 2); rate limits
+    [
+        """CREATE TABLE rate_counters (
+            key TEXT PRIMARY KEY,
+            count INTEGER NOT NULL,
+            expires_at {float} NOT NULL)""",
+    ],
 ]

@@ -29,7 +29,7 @@ from .schemas import (
 
 bp = Blueprint("faceid", __name__)
 
-UPLOAD_ERRORS = (400, 401, 413, 415, 422, 503)
+UPLOAD_ERRORS = (400, 401, 413, 415, 422, 429, 503)
 _KEYED = {
     "faceid.extract_embeddings_from_image",
     "faceid.extract_embeddings_from_video",
@@ -38,8 +38,15 @@ _KEYED = {
 
 
 @bp.before_request
-def _require_key() -> None:
-    if services().settings.require_key and request.endpoint in _KEYED:
+def _guard_open_endpoints() -> None:
+    """Per-client rate limit on the endpoints that do face work without a key, and a key
+    when FACEID_REQUIRE_KEY=1."""
+    if request.endpoint not in _KEYED:
+        return
+    svc = services()
+    if svc.rate_limit is not None:
+        svc.rate_limit.hit(request.remote_addr or "unknown", str(request.endpoint))
+    if svc.settings.require_key:
         authenticate_request()
 
 
@@ -114,7 +121,7 @@ def extract_embeddings_from_video() -> Any:
 
 
 @bp.post("/compare_embeddings")
-@documented(200, CompareResponse, (400, 401, 413, 422), tag="faces", json=CompareRequest)
+@documented(200, CompareResponse, (400, 401, 413, 422, 429, 503), tag="faces", json=CompareRequest)
 def compare_embeddings() -> Any:
     """Cosine similarity and an unlock/locked verdict for two embeddings (or lists)."""
     body = json_body(CompareRequest).model_dump()

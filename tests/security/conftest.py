@@ -65,7 +65,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if not EXAMPLES.is_dir():
         pytest.skip(f"shared face images not found at {EXAMPLES}")
     data = tmp_path_factory.mktemp("security")
-    server = Server({"FACEID_DATA_DIR": str(data), "FACEID_KEY_ATTEMPTS": "8"})
+    server = Server(
+        {
+            "FACEID_DATA_DIR": str(data),
+            "FACEID_KEY_ATTEMPTS": "8",
+            "FACEID_OPEN_RATE_LIMIT": "40/minute",
+        }
+    )
     server.start()
     try:
         admin = server.key("acme", "admin")
