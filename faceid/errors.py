@@ -26,7 +26,7 @@
     ├── EnrollmentRejected           422 enrollment_rejected
     ├── FaceMismatch                 422 face_mismatch (new faces must match the subject's)
     ├── TooManyAttempts              429 too_many_attempts (with Retry-After)
-    ├── RateLimited                  429 rate_limited (with Retry-After)
+    │   └── RateLimited              429 rate_limited (with Retry-After)
     ├── ModelUnavailable             503 model_unavailable
     ├── StoreUnavailable             503 store_unavailable (the database is down; retry)
     └── ModelDownloadError           502 model_download_failed
@@ -240,12 +240,7 @@ class TooManyAttempts(FaceIdError):
         self.retry_after = retry_after
 
 
-class RateLimited(FaceIdError):
+class RateLimited(TooManyAttempts):
     """A client sent more requests to an open endpoint than FACEID_OPEN_RATE_LIMIT allows."""
 
-    status = 429
     code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, retry_after=retry_after)
-        self.retry_after = retry_after

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .base import SCOPES, ApiKey, Budget, Lock, Org, Refusal, Store, Subject, Template, new_id
+from .base import Store
+from .budgets import Budget, Refusal
 from .crypto import TemplateCipher, parse_key
 from .postgres import PostgresStore
+from .records import SCOPES, ApiKey, Lock, Org, Subject, Template, new_id
 from .sqlite import SqliteStore
 
 __all__ = [

@@ -7,25 +7,11 @@ dialect details only.
 
 from __future__ import annotations
 
-from .budgets import Budget, BudgetsMixin, Refusal
+from .budgets import BudgetsMixin
 from .counters import CountersMixin
 from .locks import LocksMixin
 from .orgs import OrgsMixin
-from .records import SCOPES, ApiKey, Lock, Org, Subject, Template, new_id
 from .subjects import SubjectsMixin
-
-__all__ = [
-    "SCOPES",
-    "ApiKey",
-    "Budget",
-    "Refusal",
-    "Lock",
-    "Org",
-    "Store",
-    "Subject",
-    "Template",
-    "new_id",
-]
 
 
 class Store(OrgsMixin, SubjectsMixin, LocksMixin, BudgetsMixin, CountersMixin):
