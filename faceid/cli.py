@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import click
@@ -105,19 +106,42 @@ def models_check() -> None:
     sys.exit(1 if bad else 0)
 
 
+def _progress(names: Iterable[str]) -> Iterator[str]:
+    """A progress bar on stderr over the photos being embedded."""
+    with click.progressbar(list(names), label="embedding photos", file=sys.stderr) as bar:
+        yield from bar
+
+
 @main.command("eval")
 @click.option(
     "--pairs",
     "pair_files",
     multiple=True,
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CSV of labelled pairs (repeatable).",
 )
 @click.option(
+    "--identities",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV of path,identity: every pair of its photos is scored (all-vs-all).",
+)
+@click.option(
     "--images",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of the images (default: the first CSV's folder).",
+    help="Folder of the pair lists' images (default: the first CSV's folder).",
+)
+@click.option(
+    "--plot",
+    "plot_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write ROC, DET and score histograms (PNG) of the identities study.",
+)
+@click.option(
+    "--bootstrap",
+    "rounds",
+    default=500,
+    show_default=True,
+    help="Bootstrap rounds for the 95% intervals (0: none).",
 )
 @click.option("--detector", default="hog", show_default=True)
 @click.option("--embedder", default="dlib", show_default=True)
@@ -125,25 +149,43 @@ def models_check() -> None:
 @click.option("--threshold", type=float, help="Threshold to report (default: the model's).")
 def evaluate_cmd(
     pair_files: tuple[Path, ...],
+    identities: Path | None,
     images: Path | None,
+    plot_to: Path | None,
+    rounds: int,
     detector: str,
     embedder: str,
     arcface_model: str,
     threshold: float | None,
 ) -> None:
-    """Accuracy at the default threshold, the best threshold, and ms per face, as JSON."""
-    from .faces.evaluate import pair_report, read_pairs
-    from .faces.pipeline import Pipeline, PipelineConfig
+    """Accuracy on pair lists and a verification study on an identities file, as JSON."""
+    from .faces.evaluate import identity_report, pair_report, read_pairs
+    from .faces.pipeline import Pipeline, PipelineConfig, require_extra
 
+    if not pair_files and identities is None:
+        raise click.UsageError("give --pairs CSV and/or --identities CSV")
+    if plot_to is not None:
+        require_extra("matplotlib", "eval")
     cfg = PipelineConfig.from_settings(
         Settings.load(), detector=detector, embedder=embedder, arcface_model=arcface_model
     )
     pipe = Pipeline.load(cfg)
     if threshold is None:
         threshold = pipe.card.threshold if pipe.card.threshold is not None else 0.5
-    lists = {p.name: read_pairs(p) for p in pair_files}
-    report = pair_report(pipe, lists, images or pair_files[0].parent, threshold)
-    click.echo(json.dumps({"detector": detector, **report}))
+    report: dict[str, object] = {"detector": detector, "model": pipe.model_id}
+    if pair_files:
+        lists = {p.name: read_pairs(p) for p in pair_files}
+        report.update(pair_report(pipe, lists, images or pair_files[0].parent, threshold))
+    if identities is not None:
+        report["identities"] = identity_report(
+            pipe,
+            identities,
+            {"default": threshold},
+            plot_to=plot_to,
+            rounds=rounds,
+            progress=_progress,
+        )
+    click.echo(json.dumps(report))
 
 
 if __name__ == "__main__":

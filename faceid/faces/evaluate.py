@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,11 +47,17 @@ class Embeddings:
     seconds_per_face: float = 0.0
 
 
-def embed_files(pipe: Pipeline, image_dir: Path, names: Iterable[str]) -> Embeddings:
-    """The largest face's embedding for each image; images with no face go to ``missing``."""
+def embed_files(
+    pipe: Pipeline,
+    image_dir: Path,
+    names: Iterable[str],
+    progress: Callable[[Iterable[str]], Iterable[str]] = iter,
+) -> Embeddings:
+    """The largest face's embedding for each image; images with no face go to ``missing``.
+    ``progress`` wraps the list of names (a progress bar, say)."""
     out = Embeddings()
     total = 0.0
-    for name in sorted(set(names)):
+    for name in progress(sorted(set(names))):
         image = decode_image((image_dir / name).read_bytes(), 100_000_000)
         started = time.perf_counter()
         faces = pipe.detect(image, largest_only=True)
@@ -121,4 +127,32 @@ def pair_report(
         all_labels.append(labels)
         report[name] = {"pairs": len(pairs), **_scores(sims, labels, threshold)}
     report["all"] = _scores(np.concatenate(all_sims), np.concatenate(all_labels), threshold)
+    return report
+
+
+def identity_report(
+    pipe: Pipeline,
+    identities: Path,
+    thresholds: dict[str, float],
+    *,
+    plot_to: Path | None = None,
+    rounds: int = 500,
+    progress: Callable[[Iterable[str]], Iterable[str]] = iter,
+) -> dict[str, object]:
+    """All-vs-all verification over an identities file (paths relative to its folder)."""
+    from . import verification
+
+    identity_of = verification.read_identities(identities)
+    emb = embed_files(pipe, identities.parent, identity_of, progress)
+    scores = verification.Scores.all_vs_all(identity_of, emb.vectors)
+    report: dict[str, object] = {
+        "file": identities.name,
+        "photos": len(identity_of),
+        "identities": len(set(identity_of.values())),
+        "no_face": emb.missing,
+        **verification.report(scores, thresholds, rounds),
+    }
+    if plot_to is not None:
+        verification.plot(scores, plot_to, f"{pipe.model_id} on {identities.name}", thresholds)
+        report["plot"] = str(plot_to)
     return report

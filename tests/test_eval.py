@@ -1,0 +1,52 @@
+"""`faceid eval` as a researcher runs it: an all-vs-all study over identities.csv, with
+the figures the README quotes for the default pipeline, and its plot."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from click.testing import CliRunner
+
+from faceid.cli import main
+from faceid.faces.verification import Scores, equal_error_rate, tar_at_far
+
+from .conftest import FACES, needs_faces
+
+
+@needs_faces
+def test_eval_identities_with_plot(tmp_path):
+    plot = tmp_path / "roc.png"
+    args = ["eval", "--identities", str(FACES / "identities.csv"), "--plot", str(plot)]
+    result = CliRunner().invoke(main, [*args, "--bootstrap", "50"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])["identities"]
+    assert (report["genuine_pairs"], report["impostor_pairs"]) == (162, 2764)
+    default = report["operating_points"]["default"]
+    assert default["threshold"] == 0.925 and default["false_rejects"] == 0
+    hardest = report["hardest_impostors"][0]
+    assert {hardest["a"], hardest["b"]} == {"deepface/img30.jpg", "deepface/img35.jpg"}
+    assert 0 <= report["eer"] <= 0.01
+    low, high = report["bootstrap_95"]["eer"]
+    assert low <= report["eer"] <= high
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_needs_something_to_evaluate():
+    result = CliRunner().invoke(main, ["eval"])
+    assert result.exit_code == 2 and "--identities" in result.output
+
+
+def test_rates_on_known_scores():
+    """Four impostors and four genuine pairs, with one overlap: every figure by hand."""
+    scores = Scores.of(
+        [("g", str(i), s, True) for i, s in enumerate([0.9, 0.8, 0.7, 0.4])]
+        + [("i", str(i), s, False) for i, s in enumerate([0.1, 0.2, 0.3, 0.5])]
+    )
+    eer, _ = equal_error_rate(scores.genuine, scores.impostor)
+    assert eer == 0.25
+    tar, threshold = tar_at_far(scores.genuine, scores.impostor, 0.0)
+    assert tar == 0.75 and 0.5 < threshold < 0.7
+    tar, threshold = tar_at_far(scores.genuine, scores.impostor, 0.25)
+    assert tar == 1.0 and 0.3 < threshold <= 0.4 + 1e-9
+    assert np.isclose(scores.hardest(same=False, n=1)[0]["similarity"], 0.5)
