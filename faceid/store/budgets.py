@@ -130,11 +130,3 @@ class BudgetsMixin(SqlCore):
         self._exec(
             cur, "DELETE FROM attempts WHERE bucket = ? AND outcome = 'fail'", (budget.bucket,)
         )
-
-    def locked_until(self, bucket: str) -> float:
-        """When a bucket's lockout ends (0: not shut)."""
-        with self.tx(write=False) as cur:
-            row = self._exec(
-                cur, "SELECT until FROM lockouts WHERE bucket = ?", (bucket,)
-            ).fetchone()
-        return float(row[0]) if row and row[0] > time.time() else 0.0

@@ -14,7 +14,7 @@ class LocksMixin(SqlCore):
     """Locks and who may open them; the audit log of every decision."""
 
     def create_lock(self, org_id: str, name: str) -> Lock:
-        lock = Lock(new_id("lock"), name, time.time(), 0.0)
+        lock = Lock(new_id("lock"), name, time.time())
         with self.tx() as cur:
             self._exec(
                 cur,
@@ -27,7 +27,7 @@ class LocksMixin(SqlCore):
         with self.tx(write=False) as cur:
             row = self._exec(
                 cur,
-                "SELECT id, name, created_at, locked_until FROM locks WHERE org_id = ? AND id = ?",
+                "SELECT id, name, created_at FROM locks WHERE org_id = ? AND id = ?",
                 (org_id, lock_id),
             ).fetchone()
         return Lock(*row) if row else None
@@ -36,7 +36,7 @@ class LocksMixin(SqlCore):
         with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
-                "SELECT id, name, created_at, locked_until FROM locks "
+                "SELECT id, name, created_at FROM locks "
                 "WHERE org_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
                 (org_id, limit, offset),
             ).fetchall()

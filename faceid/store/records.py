@@ -86,7 +86,6 @@ class Lock:
     id: str
     name: str
     created_at: float
-    locked_until: float
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "created_at": self.created_at}

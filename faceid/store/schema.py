@@ -73,7 +73,8 @@ MIGRATIONS: list[list[str]] = [
             detail TEXT NOT NULL)""",
         "CREATE INDEX audit_by_org ON audit (org_id, at)",
     ],
-    # 2: attempt budgets per lock, key and subject, reserved before the work (store/budgets.py)
+    # 2: attempt budgets per lock, key and subject, reserved before the work (store/budgets.py);
+    #    they replace lock_failures and locks.locked_until (left in place, no longer read)
     [
         """CREATE TABLE attempts (
             id TEXT NOT NULL,
