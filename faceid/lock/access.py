@@ -35,11 +35,9 @@ def decide(
     threshold = ctx.threshold()
     granted = ctx.store.granted(lock_id)
     index = ctx.index.get(ctx.org_id)
-    best = [index.search(s.vector, top_k=1, only=granted) for s in samples]
-    subjects = {
-        hits[0].subject_id if hits and hits[0].similarity >= threshold else None for hits in best
-    }
-    sims = [hits[0].similarity if hits else -1.0 for hits in best]
+    best = [index.best(s.vector, only=granted) for s in samples]
+    subjects = {hit.subject_id if hit and hit.similarity >= threshold else None for hit in best}
+    sims = [hit.similarity if hit else -1.0 for hit in best]
     subject_id = next(iter(subjects)) if len(subjects) == 1 else None
     if subject_id is not None:
         return subject_id, "match", sims
@@ -142,8 +140,8 @@ def _similarity(ctx: Context, image: bytes, subject_id: str | None, other: bytes
     if not samples:
         raise NoFace("No face was found in the image.")
     if subject_id is not None:
-        hits = ctx.index.get(ctx.org_id).search(samples[0].vector, top_k=1, only=[subject_id])
-        return hits[0].similarity if hits else -1.0
+        hit = ctx.index.get(ctx.org_id).best(samples[0].vector, only=[subject_id])
+        return hit.similarity if hit else -1.0
     second = faces_from_images(ctx, [other or b""], False, {})
     if not second:
         raise NoFace("No face was found in the second image.")

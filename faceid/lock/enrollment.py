@@ -63,11 +63,11 @@ def choose_templates(
     chosen = sorted(main, key=lambda s: s.quality, reverse=True)[: ctx.settings.enroll_templates]
     index = ctx.index.get(ctx.org_id)
     for sample in chosen:
-        hits = index.search(sample.vector, top_k=1, exclude=subject_id)
-        if hits and hits[0].similarity >= threshold:
+        hit = index.best(sample.vector, exclude=subject_id)
+        if hit and hit.similarity >= threshold:
             reasons.append(
-                f"the face already belongs to subject {hits[0].subject_id} "
-                f"(similarity {hits[0].similarity:.3f})"
+                f"the face already belongs to subject {hit.subject_id} "
+                f"(similarity {hit.similarity:.3f})"
             )
             break
     return chosen, reasons
@@ -80,10 +80,8 @@ def guard_identity(ctx: Context, subject: Subject, samples: Sequence[Sample], fo
         return
     index = ctx.index.get(ctx.org_id)
     threshold = ctx.threshold()
-    sims = []
-    for sample in samples:
-        hits = index.search(sample.vector, top_k=1, only=[subject.id])
-        sims.append(hits[0].similarity if hits else -1.0)
+    hits = [index.best(sample.vector, only=[subject.id]) for sample in samples]
+    sims = [hit.similarity if hit else -1.0 for hit in hits]
     if min(sims) >= threshold:
         return
     if force:

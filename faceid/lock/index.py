@@ -85,6 +85,13 @@ class GalleryIndex:
         ranked = sorted(best.items(), key=lambda item: -item[1][0])[:top_k]
         return [Hit(s, float(sim), self.template_ids[row]) for s, (sim, row) in ranked]
 
+    def best(
+        self, query: np.ndarray, only: Collection[str] | None = None, exclude: str | None = None
+    ) -> Hit | None:
+        """The closest subject to ``query`` (within ``only``, never ``exclude``), or None."""
+        hits = self.search(query, top_k=1, only=only, exclude=exclude)
+        return hits[0] if hits else None
+
 
 class IndexCache:
     """The worker's indexes, one per organisation, reloaded when the store's counter moves."""
