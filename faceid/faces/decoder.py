@@ -32,16 +32,31 @@ class DecodeError(Exception):
 
 
 @dataclass(frozen=True)
-class Limits:
+class VideoLimits:
+    """What one uploaded video may cost: frames sampled, pixels per frame, seconds of
+    video, and the decoder child's wall-clock deadline (also its CPU limit) and address
+    space. The parent hands them to the child as command-line arguments."""
+
     max_frames: int = 16
     max_pixels: int = 8_294_400
     max_seconds: float = 60.0
+    deadline_s: float = 30.0
+    memory_mb: int = 2048
+
+    def to_argv(self) -> list[str]:
+        values = (self.max_frames, self.max_pixels, self.max_seconds, self.deadline_s)
+        return [str(v) for v in (*values, self.memory_mb)]
+
+    @classmethod
+    def from_argv(cls, argv: list[str]) -> VideoLimits:
+        frames, pixels, seconds, deadline, memory = argv
+        return cls(int(frames), int(pixels), float(seconds), float(deadline), int(memory))
 
 
 class Decoder:
     """Up to ``max_frames`` frames spread over a clip, each checked against the limits."""
 
-    def __init__(self, path: str, limits: Limits) -> None:
+    def __init__(self, path: str, limits: VideoLimits) -> None:
         self.limits = limits
         self._cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
         if not self._cap.isOpened():
@@ -106,21 +121,22 @@ def _write(record: dict[str, object], payload: bytes = b"") -> None:
     sys.stdout.buffer.write(json.dumps(record).encode() + b"\n" + payload)
 
 
-def confine(cpu_s: int, memory_mb: int) -> None:
+def confine(limits: VideoLimits) -> None:
     """Limit this process's CPU time and address space before it touches the video."""
     import resource
 
+    cpu_s = max(1, int(limits.deadline_s))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-    memory = memory_mb * 2**20
+    memory = limits.memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cv2.setNumThreads(1)
 
 
 def main(argv: list[str]) -> int:
-    """Child entry: ``decoder.py PATH MAX_FRAMES MAX_PIXELS MAX_SECONDS CPU_S MEMORY_MB``."""
-    path, max_frames, max_pixels, max_seconds, cpu_s, memory_mb = argv
-    confine(int(cpu_s), int(memory_mb))
-    limits = Limits(int(max_frames), int(max_pixels), float(max_seconds))
+    """Child entry: ``decoder.py PATH`` then :meth:`VideoLimits.to_argv`."""
+    path, *rest = argv
+    limits = VideoLimits.from_argv(rest)
+    confine(limits)
     try:
         decoder = Decoder(path, limits)
         try:

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import EmptyFile, ImageTooLarge, InvalidImage, InvalidVideo, VideoTooLong
 from . import decoder
+from .decoder import VideoLimits
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -77,26 +78,15 @@ class Frame:
     image: np.ndarray
 
 
-@dataclass(frozen=True)
-class VideoLimits:
-    """What one uploaded video may cost: frames sampled, pixels per frame, seconds of
-    video, and the decoder child's wall-clock deadline and address space."""
-
-    max_frames: int = 16
-    max_pixels: int = 8_294_400
-    max_seconds: float = 60.0
-    deadline_s: float = 30.0
-    memory_mb: int = 2048
-
-    @classmethod
-    def from_settings(cls, settings: Settings, max_frames: int | None = None) -> VideoLimits:
-        return cls(
-            max_frames=max_frames or settings.video_max_frames,
-            max_pixels=min(settings.video_max_pixels, settings.max_image_pixels),
-            max_seconds=settings.video_max_seconds,
-            deadline_s=settings.video_decode_timeout_s,
-            memory_mb=settings.video_decode_memory_mb,
-        )
+def video_limits(settings: Settings, max_frames: int | None = None) -> VideoLimits:
+    """The limits ``settings`` put on one video (frames: ``max_frames`` if given)."""
+    return VideoLimits(
+        max_frames=max_frames or settings.video_max_frames,
+        max_pixels=min(settings.video_max_pixels, settings.max_image_pixels),
+        max_seconds=settings.video_max_seconds,
+        deadline_s=settings.video_decode_timeout_s,
+        memory_mb=settings.video_decode_memory_mb,
+    )
 
 
 _DECODE_ERRORS = {
@@ -131,16 +121,7 @@ def decode_video(data: bytes, limits: VideoLimits) -> list[Frame]:
 
 
 def _run_decoder(fd: int, limits: VideoLimits) -> tuple[bytes, int]:
-    argv = [
-        sys.executable,
-        decoder.__file__,
-        f"/proc/self/fd/{fd}",
-        str(limits.max_frames),
-        str(limits.max_pixels),
-        str(limits.max_seconds),
-        str(max(1, int(limits.deadline_s))),
-        str(limits.memory_mb),
-    ]
+    argv = [sys.executable, decoder.__file__, f"/proc/self/fd/{fd}", *limits.to_argv()]
     env = {"PATH": os.environ.get("PATH", ""), "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         argv,

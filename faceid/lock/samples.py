@@ -10,7 +10,7 @@ import numpy as np
 
 from ..faces import quality
 from ..faces.detectors.base import Face
-from ..faces.media import VideoLimits, decode_image
+from ..faces.media import decode_image, video_limits
 from ..faces.sampling import single_face, video_faces
 from .context import Context
 
@@ -50,7 +50,7 @@ def faces_from_images(
 def faces_from_video(
     ctx: Context, data: bytes, max_frames: int, dropped: dict[str, int]
 ) -> tuple[list[Sample], int]:
-    limits = VideoLimits.from_settings(ctx.settings, max_frames)
+    limits = video_limits(ctx.settings, max_frames)
     kept, sampled = video_faces(ctx.pipeline, data, limits, dropped)
     vectors = ctx.pipeline.embed([(k.image, k.face) for k in kept])
     samples = [

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from ..faces import compare as comparing
 from ..faces import extract
-from ..faces.media import VideoLimits
+from ..faces.media import video_limits
 from ..version import __version__
 from .openapi import documented
 from .requests import authenticate_request, json_body, query, services, upload
@@ -52,7 +52,7 @@ def _guard_open_endpoints() -> None:
 
 def _limits() -> extract.Limits:
     cfg = services().settings
-    return extract.Limits(max_pixels=cfg.max_image_pixels, video=VideoLimits.from_settings(cfg))
+    return extract.Limits(max_pixels=cfg.max_image_pixels, video=video_limits(cfg))
 
 
 @bp.get("/")
