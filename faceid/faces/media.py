@@ -145,22 +145,27 @@ def _run_decoder(fd: int, limits: VideoLimits) -> tuple[bytes, int]:
 
 
 def _read_frames(output: bytes, code: int, limits: VideoLimits) -> list[Frame]:
+    """The frames the child wrote; anything it cut short or garbled is a refused video."""
     frames: list[Frame] = []
     view = memoryview(output)
     at = 0
-    while at < len(output):
-        end = output.index(b"\n", at)
-        meta = json.loads(bytes(view[at:end]))
-        at = end + 1
-        if "error" in meta:
-            error = _DECODE_ERRORS.get(str(meta["error"]), InvalidVideo)
-            raise error(str(meta.get("message", "The video cannot be decoded.")))
-        h, w, c = (int(v) for v in meta["shape"])
-        if c != 3 or h * w > limits.max_pixels or at + h * w * 3 > len(output):
-            raise InvalidVideo("The video decoder sent a malformed frame.")
-        image = np.frombuffer(view[at : at + h * w * 3], dtype=np.uint8).reshape(h, w, 3)
-        at += h * w * 3
-        frames.append(Frame(int(meta["index"]), float(meta["time_s"]), image.copy()))
+    try:
+        while at < len(output):
+            end = output.index(b"\n", at)
+            meta = json.loads(bytes(view[at:end]))
+            at = end + 1
+            if "error" in meta:
+                error = _DECODE_ERRORS.get(str(meta["error"]), InvalidVideo)
+                raise error(str(meta.get("message", "The video cannot be decoded.")))
+            h, w, c = (int(v) for v in meta["shape"])
+            if c != 3 or h * w > limits.max_pixels or at + h * w * 3 > len(output):
+                raise InvalidVideo("The video decoder sent a malformed frame.")
+            image = np.frombuffer(view[at : at + h * w * 3], dtype=np.uint8).reshape(h, w, 3)
+            at += h * w * 3
+            frames.append(Frame(int(meta["index"]), float(meta["time_s"]), image.copy()))
+    except (ValueError, KeyError, TypeError) as exc:  # a header cut off or garbled
+        log.warning("video decoder output unreadable", extra={"exit_code": code})
+        raise InvalidVideo("The video decoder stopped before it finished a frame.") from exc
     if code != 0 and not frames:
         log.warning("video decoder failed", extra={"exit_code": code})
         raise InvalidVideo("The file is not a video faceid can decode (mp4, mov, webm, avi).")

@@ -66,3 +66,21 @@ def test_a_decoder_past_its_deadline_is_killed(tmp_path: Path):
     clip = still_clip(tmp_path / "ok.avi", EXAMPLES / "obama.jpg", count=4)
     r = client.post("/extract_embeddings_from_video", data={"video": (clip.open("rb"), "v.avi")})
     assert r.status_code == 415 and "did not decode within" in r.json["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        b'{"index": 0, "time_s": 0.0, "sha',  # killed while writing a header
+        b"\x00\xff garbage\n",  # not JSON
+        b'{"index": 0}\n',  # a header without its shape
+        b'{"index": 0, "time_s": 0.0, "shape": [2, 2, 3]}\n' + b"\x00" * 5,  # pixels cut off
+    ],
+)
+def test_a_decoder_cut_off_mid_output_is_a_refused_video(output: bytes):
+    """A child killed by its limits can leave any prefix of its output: never a 500."""
+    from faceid.errors import InvalidVideo
+    from faceid.faces.media import VideoLimits, _read_frames
+
+    with pytest.raises(InvalidVideo):
+        _read_frames(output, -9, VideoLimits())
