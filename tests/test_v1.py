@@ -398,3 +398,9 @@ def test_encrypted_gallery_and_kept_images(store_config):
     with store.tx() as cur:
         row = store._exec(cur, "SELECT encrypted, image FROM templates").fetchone()
     assert row[0] == SEALED and bytes(row[1]) == OBAMA_ENROL[0].read_bytes()
+
+
+@pytest.mark.parametrize("top_k", ["0", "101", "x"])
+def test_identify_top_k_as_a_form_field_is_validated(org, top_k):
+    r = org.unlock.post("/v1/identify", data={**files("image", [OBAMA_PROBE]), "top_k": top_k})
+    assert r.status_code == 400 and error_code(r) == "invalid_parameter"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from ..errors import InvalidParameter, MissingField
+from ..errors import MissingField
 from ..lock import access
 from .openapi import documented
 from .requests import context, files, form_value, one_file, query
@@ -51,13 +51,7 @@ def unlock(lock_id: str) -> Any:
 def identify() -> Any:
     """1:N: subjects ranked by similarity; ``match`` only at or above the threshold."""
     ctx = context("unlock")
-    top_k = query(IdentifyQuery).top_k
-    raw = form_value("top_k")
-    if raw is not None:
-        try:
-            top_k = int(raw)
-        except ValueError as exc:
-            raise InvalidParameter("top_k must be an integer.") from exc
+    top_k = query(IdentifyQuery, form=True).top_k
     return jsonify(access.identify(ctx, one_file("image"), top_k))
 
 

@@ -102,10 +102,14 @@ def json_body(model: type[M]) -> M:
         raise BadRequest(f"'{where}': {first['msg']}") from exc
 
 
-def query(model: type[M]) -> M:
-    """The query string validated by ``model`` (400 invalid_parameter)."""
+def query(model: type[M], *, form: bool = False) -> M:
+    """The query string validated by ``model`` (400 invalid_parameter); with ``form``,
+    the multipart form's plain fields count too and win over the query string's."""
+    data = request.args.to_dict()
+    if form:
+        data.update(request.form.to_dict())
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
