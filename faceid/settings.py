@@ -79,6 +79,10 @@ class Settings(BaseModel):
     @field_validator("open_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
+        """``off`` (or empty, in a config file or override) turns the limit off: an empty
+        environment variable counts as unset, so ``off`` is the way to say it there."""
+        if value.strip().lower() == "off":
+            return ""
         if value:
             from limits import parse
 

@@ -54,3 +54,10 @@ def test_cli_and_app_read_the_same_instance_config(tmp_path, monkeypatch):
     assert str(data / "faceid.db") in result.output
     app = create_app({"TESTING": True})
     assert app.extensions["faceid"].settings.data_dir == data
+
+
+def test_open_rate_limit_can_be_turned_off_from_the_environment():
+    """An empty variable counts as unset (the default limit); `off` turns it off."""
+    load = Settings.load
+    assert load(environ={"FACEID_OPEN_RATE_LIMIT": ""}, instance_path=None).open_rate_limit
+    assert load(environ={"FACEID_OPEN_RATE_LIMIT": "off"}, instance_path=None).open_rate_limit == ""
