@@ -23,9 +23,10 @@ class SqlCore(ABC):
 
     # -- connections and dialect -------------------------------------------------
     @abstractmethod
-    def _transaction(self, write: bool) -> AbstractContextManager[Any]:
+    def _transaction(self, write: bool, durable: bool) -> AbstractContextManager[Any]:
         """A connection inside one transaction: committed on success, rolled back on error.
-        ``write=False`` lets a store read without taking its write lock."""
+        ``write=False`` lets a store read without taking its write lock; ``durable=False``
+        lets a write skip waiting for the disk (counters a crash may lose)."""
 
     @abstractmethod
     def describe(self) -> str:
@@ -39,9 +40,9 @@ class SqlCore(ABC):
         return query if self.placeholder == "?" else query.replace("?", self.placeholder)
 
     @contextmanager
-    def tx(self, write: bool = True) -> Iterator[Any]:
+    def tx(self, write: bool = True, durable: bool = True) -> Iterator[Any]:
         """A cursor inside one transaction: committed on success, rolled back on error."""
-        with self._transaction(write) as conn:
+        with self._transaction(write, durable) as conn:
             cur = conn.cursor()
             try:
                 yield cur

@@ -8,11 +8,12 @@ from .core import SqlCore
 
 
 class CountersMixin(SqlCore):
-    """One row per counter key: its count and when its window ends."""
+    """One row per counter key: its count and when its window ends. Rate counters are not
+    security state: their writes skip waiting for the disk (a crash may lose a few)."""
 
     def counter_incr(self, key: str, expiry: float, amount: int = 1) -> int:
         now = time.time()
-        with self.tx() as cur:
+        with self.tx(durable=False) as cur:
             self._lock_bucket(cur, key)
             row = self._exec(
                 cur, "SELECT count, expires_at FROM rate_counters WHERE key = ?", (key,)

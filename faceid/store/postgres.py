@@ -42,7 +42,7 @@ class PostgresStore(Store):
         self._pool.open(wait=False)
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[Any]:
+    def _transaction(self, write: bool, durable: bool) -> Iterator[Any]:
         import psycopg
         from psycopg_pool import PoolTimeout
 

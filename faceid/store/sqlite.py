@@ -51,15 +51,21 @@ class SqliteStore(Store):
         return conn
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, write: bool, durable: bool) -> Iterator[sqlite3.Connection]:
         conn = self._connection()
+        if not durable:  # WAL with NORMAL: consistent, but the last commits may be lost
+            conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        else:
+            conn.execute("COMMIT")
+        finally:
+            if not durable:
+                conn.execute("PRAGMA synchronous=FULL")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
