@@ -146,7 +146,9 @@ def _progress(names: Iterable[str]) -> Iterator[str]:
 @click.option("--detector", default="hog", show_default=True)
 @click.option("--embedder", default="dlib", show_default=True)
 @click.option("--arcface-model", default="arcface-deepface", show_default=True)
-@click.option("--threshold", type=float, help="Threshold to report (default: the model's).")
+@click.option(
+    "--threshold", type=float, help="Also report this threshold (default: the model's levels)."
+)
 def evaluate_cmd(
     pair_files: tuple[Path, ...],
     identities: Path | None,
@@ -166,21 +168,25 @@ def evaluate_cmd(
         raise click.UsageError("give --pairs CSV and/or --identities CSV")
     if plot_to is not None:
         require_extra("matplotlib", "eval")
+    if identities is not None:
+        require_extra("scipy", "eval")
     cfg = PipelineConfig.from_settings(
         Settings.load(), detector=detector, embedder=embedder, arcface_model=arcface_model
     )
     pipe = Pipeline.load(cfg)
-    if threshold is None:
-        threshold = pipe.card.threshold if pipe.card.threshold is not None else 0.5
-    report: dict[str, object] = {"detector": detector, "model": pipe.model_id}
+    points = dict(pipe.card.levels)
+    if threshold is not None or not points:
+        points["custom"] = threshold if threshold is not None else 0.5
+    report: dict[str, object] = {"detector": detector, "model": pipe.model_id, "levels": points}
     if pair_files:
         lists = {p.name: read_pairs(p) for p in pair_files}
-        report.update(pair_report(pipe, lists, images or pair_files[0].parent, threshold))
+        first = points.get("custom", points.get("standard", 0.5))
+        report.update(pair_report(pipe, lists, images or pair_files[0].parent, first))
     if identities is not None:
         report["identities"] = identity_report(
             pipe,
             identities,
-            {"default": threshold},
+            points,
             plot_to=plot_to,
             rounds=rounds,
             progress=_progress,

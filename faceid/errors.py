@@ -18,6 +18,7 @@
     │   └── NoUsableFrame            422 no_usable_frame
     ├── NoFace                       422 no_face
     ├── ModelMismatch                422 model_mismatch
+    ├── LevelUnavailable             422 level_unavailable (the model has no such level)
     ├── PayloadTooLarge              413 payload_too_large
     ├── Unauthorized                 401 unauthorized
     ├── Forbidden                    403 forbidden
@@ -151,6 +152,13 @@ class ModelMismatch(FaceIdError):
 
     status = 422
     code = "model_mismatch"
+
+
+class LevelUnavailable(FaceIdError):
+    """The model was not calibrated for the operating point asked for."""
+
+    status = 422
+    code = "level_unavailable"
 
 
 class PayloadTooLarge(FaceIdError):

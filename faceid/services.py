@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from .errors import ConfigError
 from .faces.pipeline import Pipeline, PipelineConfig
 from .lock.index import IndexCache
 from .lock.ratelimit import OpenRateLimit
@@ -25,6 +26,12 @@ class Services:
     ) -> None:
         self.settings = settings
         self.pipeline_config = PipelineConfig.from_settings(settings)
+        card = self.pipeline_config.card
+        if card.levels and settings.level not in card.levels:
+            raise ConfigError(
+                f"FACEID_LEVEL={settings.level}: model {card.id} has no such level; "
+                f"its levels: {', '.join(card.levels)}."
+            )
         self._store = store
         self._pipeline = pipeline
         self._index: IndexCache | None = None

@@ -75,6 +75,7 @@ class Settings(BaseModel):
     enroll_min_frames: int = Field(3, ge=1)
     enroll_min_quality: float = Field(0.1, ge=0, le=1)
     enroll_templates: int = Field(5, ge=1)
+    level: Literal["standard", "high"] = "standard"
 
     @field_validator("open_rate_limit")
     @classmethod

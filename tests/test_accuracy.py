@@ -1,42 +1,89 @@
-"""Accuracy on the shared labelled pairs, through the HTTP API, at the default thresholds.
+"""Verdicts at the models' ``standard`` level, through the HTTP API.
 
-Each image is posted once to /extract_embeddings_from_image; each pair's two face
-objects are posted to /compare_embeddings with no threshold, so the model's
-documented default decides.
+Each photo is posted once to /extract_embeddings_from_image; each pair's two face
+objects are posted to /compare_embeddings with neither level nor threshold, so the
+model's ``standard`` level decides. The done-when of operating points: no false accept
+among the 2,764 different-person pairs of identities.csv and at most 5% false rejects,
+on a real gunicorn server for each shipped pipeline.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+import requests
 
 from faceid.faces.evaluate import read_pairs
+from faceid.faces.models import CARDS
+from faceid.faces.verification import read_identities
 
-from .conftest import DEEPFACE, ONNX_CONFIG, make_app, needs_faces, needs_models, upload
+from .conftest import (
+    DEEPFACE,
+    FACES,
+    MODELS,
+    ONNX_CONFIG,
+    make_app,
+    needs_faces,
+    needs_models,
+    upload,
+)
+from .server import Server
 
 PAIR_LISTS = ["master.csv", "face-recognition-pivot.csv"]
+Post = Callable[..., tuple[int, Any]]
 
 
-def api_accuracy(config: dict) -> dict[str, float]:
-    client = make_app(**config).test_client()
-    lists = {name: read_pairs(DEEPFACE / name) for name in PAIR_LISTS}
-    names = sorted({n for pairs in lists.values() for p in pairs for n in (p.left, p.right)})
+def verdicts(post: Post, folder, names, pairs) -> tuple[list[bool], list[bool]]:
+    """(match, same) for each pair, at the level the server picks by default."""
     faces = {}
     for name in names:
-        r = client.post("/extract_embeddings_from_image?max_faces=1", data=upload(DEEPFACE / name))
-        assert r.status_code == 200, (name, r.json)
-        faces[name] = r.json["faces"][0]
-    out = {}
-    for list_name, pairs in lists.items():
-        right = 0
-        for pair in pairs:
-            r = client.post(
-                "/compare_embeddings",
-                json={"embedding1": faces[pair.left], "embedding2": faces[pair.right]},
-            )
-            assert r.status_code == 200, r.json
-            right += r.json["match"] == pair.same
-        out[list_name] = right / len(pairs)
-    return out
+        status, body = post("/extract_embeddings_from_image?max_faces=1", files=folder / name)
+        assert status == 200, (name, body)
+        faces[name] = body["faces"][0]
+    matches, same = [], []
+    for left, right, is_same in pairs:
+        status, body = post(
+            "/compare_embeddings", json={"embedding1": faces[left], "embedding2": faces[right]}
+        )
+        assert status == 200, body
+        assert body["level"] == "standard" and body["threshold"] == CARDS[body["model"]].threshold
+        matches.append(body["match"])
+        same.append(is_same)
+    return matches, same
+
+
+def errors(matches: list[bool], same: list[bool]) -> tuple[int, int, int, int]:
+    """(false accepts, impostor pairs, false rejects, genuine pairs)."""
+    fa = sum(m and not s for m, s in zip(matches, same, strict=True))
+    fr = sum(s and not m for m, s in zip(matches, same, strict=True))
+    return fa, same.count(False), fr, same.count(True)
+
+
+def flask_post(config: dict) -> Post:
+    client = make_app(**config).test_client()
+
+    def post(url, *, files=None, json=None):
+        r = client.post(url, data=upload(files)) if files else client.post(url, json=json)
+        return r.status_code, r.json
+
+    return post
+
+
+def server_post(base: str) -> Post:
+    session = requests.Session()
+
+    def post(url, *, files=None, json=None):
+        if files:
+            with files.open("rb") as fh:
+                r = session.post(base + url, files={"image": (files.name, fh)}, timeout=60)
+        else:
+            r = session.post(base + url, json=json, timeout=60)
+        return r.status_code, r.json()
+
+    return post
 
 
 @needs_faces
@@ -53,10 +100,48 @@ def api_accuracy(config: dict) -> dict[str, float]:
         pytest.param(ONNX_CONFIG, id="yunet+mobilefacenet", marks=needs_models),
     ],
 )
-def test_pairs_are_decided_with_at_least_99_percent_accuracy(config):
-    accuracy = api_accuracy(config)
-    for list_name, value in accuracy.items():
-        assert value >= 0.99, (list_name, accuracy)
+def test_pair_lists_at_the_standard_level(config):
+    """No false accept on either labelled list, and at most 5% of its genuine pairs refused."""
+    post = flask_post(config)
+    for list_name in PAIR_LISTS:
+        pairs = [(p.left, p.right, p.same) for p in read_pairs(DEEPFACE / list_name)]
+        names = sorted({n for a, b, _ in pairs for n in (a, b)})
+        fa, impostors, fr, genuine = errors(*verdicts(post, DEEPFACE, names, pairs))
+        assert fa == 0, (list_name, fa, impostors)
+        assert fr <= 0.05 * genuine, (list_name, fr, genuine)
+
+
+SHIPPED = [
+    pytest.param({}, id="default-hog+dlib"),
+    pytest.param(
+        ONNX_CONFIG,
+        id="recommended-yunet+mobilefacenet",
+        marks=needs_models,
+    ),
+]
+
+
+@needs_faces
+@pytest.mark.slow
+@pytest.mark.parametrize("config", SHIPPED)
+def test_no_stranger_opens_at_the_standard_level(config, tmp_path):
+    """Every pair of identities.csv through a real server: 0 of 2,764 impostor pairs
+    accepted, at most 5% of the 162 genuine pairs refused (single frame)."""
+    identity_of = read_identities(FACES / "identities.csv")
+    names = sorted(identity_of)
+    pairs = [(a, b, identity_of[a] == identity_of[b]) for a, b in itertools.combinations(names, 2)]
+    server = Server({**config, "FACEID_DATA_DIR": str(tmp_path), "FACEID_OPEN_RATE_LIMIT": "off"})
+    server.env["FACEID_MODELS_DIR"] = str(MODELS)
+    server.start()
+    try:
+        fa, impostors, fr, genuine = errors(
+            *verdicts(server_post(server.base), FACES, names, pairs)
+        )
+    finally:
+        server.stop()
+    assert (impostors, genuine) == (2764, 162)
+    assert fa == 0, f"{fa} strangers let in"
+    assert fr <= 0.05 * genuine, f"{fr} of {genuine} genuine pairs refused"
 
 
 @needs_faces

@@ -38,6 +38,38 @@ def test_explicit_threshold_wins(client):
     assert r.json["threshold"] == -1 and r.json["verdict"] == "unlock"
 
 
+def at(similarity: float) -> tuple[list[float], list[float]]:
+    """Two unit vectors whose cosine is ``similarity``."""
+    e1, e2 = np.eye(128)[0], np.eye(128)[1]
+    return e1.tolist(), (similarity * e1 + np.sqrt(1 - similarity**2) * e2).tolist()
+
+
+def test_levels_pick_the_threshold_and_say_which(client):
+    levels = CARDS["dlib-resnet-v1"].levels
+    a, b = at((levels["standard"] + levels["high"]) / 2)  # a lookalike between the levels
+    standard = client.post(URL, json={"embedding1": a, "embedding2": b}).json
+    assert (standard["level"], standard["threshold"]) == ("standard", levels["standard"])
+    assert standard["verdict"] == "unlock"
+    high = client.post(URL, json={"embedding1": a, "embedding2": b, "level": "high"}).json
+    assert (high["level"], high["threshold"]) == ("high", levels["high"])
+    assert high["verdict"] == "locked"
+    custom = client.post(URL, json={"embedding1": a, "embedding2": b, "threshold": 0.99}).json
+    assert (custom["level"], custom["threshold"], custom["verdict"]) == ("custom", 0.99, "locked")
+
+
+def test_a_level_the_model_lacks_is_refused(client):
+    """arcface-deepface carries DeepFace's published cut as standard and no high level."""
+    body = {
+        "embedding1": unit(1, 512),
+        "embedding2": unit(1, 512),
+        "model": "arcface:arcface-deepface",
+    }
+    assert client.post(URL, json=body).json["level"] == "standard"
+    r = client.post(URL, json={**body, "level": "high"})
+    assert r.status_code == 422 and error_code(r) == "level_unavailable"
+    assert r.json["error"]["details"]["levels"] == {"standard": 0.32}
+
+
 def test_lists_use_the_best_pair(client):
     target = unit(7)
     r = client.post(
@@ -118,6 +150,17 @@ BAD = [
         "threshold a string",
         {"embedding1": unit(1), "embedding2": unit(1), "threshold": "x"},
         "bad_request",
+    ),
+    (
+        "unknown level",
+        {"embedding1": unit(1), "embedding2": unit(1), "level": "max"},
+        "bad_request",
+    ),
+    ("level a number", {"embedding1": unit(1), "embedding2": unit(1), "level": 1}, "bad_request"),
+    (
+        "level and threshold",
+        {"embedding1": unit(1), "embedding2": unit(1), "level": "high", "threshold": 0.5},
+        "invalid_parameter",
     ),
 ]
 

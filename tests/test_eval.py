@@ -22,8 +22,13 @@ def test_eval_identities_with_plot(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])["identities"]
     assert (report["genuine_pairs"], report["impostor_pairs"]) == (162, 2764)
-    default = report["operating_points"]["default"]
-    assert default["threshold"] == 0.925 and default["false_rejects"] == 0
+    standard, high = report["operating_points"]["standard"], report["operating_points"]["high"]
+    assert (standard["threshold"], high["threshold"]) == (0.937, 0.951)
+    assert standard["false_accepts"] == 0 and standard["frr"] <= 0.05
+    assert high["false_accepts"] == 0 and high["false_rejects"] >= standard["false_rejects"]
+    fitted = report["tail"]["threshold_at_far"]["0.0001"]
+    assert fitted["ci95"][0] <= fitted["threshold"] <= fitted["ci95"][1]
+    assert report["tail"]["exceedances"] > 200 and report["tail"]["xi"] < 0  # a bounded tail
     hardest = report["hardest_impostors"][0]
     assert {hardest["a"], hardest["b"]} == {"deepface/img30.jpg", "deepface/img35.jpg"}
     assert 0 <= report["eer"] <= 0.01

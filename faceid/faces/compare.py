@@ -1,4 +1,5 @@
-"""Compare embeddings by cosine similarity and give a verdict at a model's threshold."""
+"""Compare embeddings by cosine similarity and give a verdict at an operating point: one of
+the model's levels (``standard`` unless asked otherwise) or an explicit threshold."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidEmbedding, ModelMismatch
+from ..errors import InvalidEmbedding, InvalidParameter, LevelUnavailable, ModelMismatch
 from . import models
 from .pipeline import l2_normalize
 
@@ -55,8 +56,11 @@ def compare(
     threshold: float | None,
     model: str | None,
     default: models.ModelCard,
+    level: str | None = None,
 ) -> dict[str, Any]:
-    """Cosine similarity of the best pair, and a lock verdict at the threshold.
+    """Cosine similarity of the best pair, and a lock verdict at the operating point:
+    ``threshold`` when given (level ``custom``), else the model's ``level`` (default
+    ``standard``).
 
     Each side is a vector, a list of vectors, or ``{"embedding": [...], "model": "..."}``
     (or a list of those). The model comes from ``model``, the face objects, or the
@@ -66,6 +70,8 @@ def compare(
     >>> compare([0.6, 0.8], [0.8, 0.6], threshold=0.9, model=None, default=card)["match"]
     True
     """
+    if threshold is not None and level is not None:
+        raise InvalidParameter('Send "level" or "threshold", not both.')
     left, models_left = _vectors(embedding1, "embedding1")
     right, models_right = _vectors(embedding2, "embedding2")
     named = models_left | models_right | ({model} if model else set())
@@ -81,7 +87,7 @@ def compare(
             "they come from different models.",
         )
     card = _card_for(named.pop() if named else None, left.shape[1], default)
-    threshold = _threshold(card, threshold, left.shape[1])
+    level, threshold = _operating_point(card, level, threshold, left.shape[1])
     sims = _unit(left) @ _unit(right).T
     i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
     similarity = float(np.clip(sims[i, j], -1.0, 1.0))
@@ -90,6 +96,7 @@ def compare(
         "similarity": round(similarity, 6),
         "distance": round(1.0 - similarity, 6),
         "threshold": threshold,
+        "level": level,
         "match": match,
         "verdict": "unlock" if match else "locked",
         "model": card.id if card is not None else None,
@@ -97,18 +104,33 @@ def compare(
     }
 
 
-def _threshold(card: models.ModelCard | None, threshold: float | None, dim: int) -> float:
-    """The explicit threshold, else the model's; refused when neither exists."""
+def _operating_point(
+    card: models.ModelCard | None, level: str | None, threshold: float | None, dim: int
+) -> tuple[str, float]:
+    """(level, threshold): the explicit threshold ("custom"), else the model's level;
+    refused when the model is unknown or has no such level."""
     if card is not None and card.dim and card.dim != dim:
         raise ModelMismatch(f"Model {card.id} makes {card.dim}-value embeddings, not {dim}.")
-    if threshold is None and card is not None:
-        threshold = card.threshold
-    if threshold is None:
+    if threshold is not None:
+        return "custom", threshold
+    if card is None or not card.levels:
         raise InvalidEmbedding(
-            f"No default threshold for {dim}-value vectors of unknown model; "
+            f"No operating point for {dim}-value vectors of unknown model; "
             f'send "model" (one of {", ".join(models.CARDS)}) or "threshold".',
         )
-    return threshold
+    return level_threshold(card, level or models.DEFAULT_LEVEL)
+
+
+def level_threshold(card: models.ModelCard, level: str) -> tuple[str, float]:
+    """(level, threshold) of a model's level; 422 when the model was not calibrated for it."""
+    if level not in card.levels:
+        raise LevelUnavailable(
+            f"Model {card.id} has no '{level}' level; its levels: "
+            f"{', '.join(card.levels) or 'none'}.",
+            model=card.id,
+            levels=dict(card.levels),
+        )
+    return level, card.levels[level]
 
 
 def _card_for(name: str | None, dim: int, default: models.ModelCard) -> models.ModelCard | None:
@@ -117,4 +139,4 @@ def _card_for(name: str | None, dim: int, default: models.ModelCard) -> models.M
         return default if default.dim == dim else None
     if name == default.id:
         return default
-    return models.card(name) or models.ModelCard(id=name, dim=0, threshold=None, calibration="")
+    return models.card(name) or models.ModelCard(id=name, dim=0, calibration="")

@@ -139,8 +139,9 @@ def identity_report(
     rounds: int = 500,
     progress: Callable[[Iterable[str]], Iterable[str]] = iter,
 ) -> dict[str, object]:
-    """All-vs-all verification over an identities file (paths relative to its folder)."""
-    from . import verification
+    """All-vs-all verification over an identities file (paths relative to its folder),
+    with the fitted impostor tail (:mod:`.tail`: needs scipy)."""
+    from . import tail, verification
 
     identity_of = verification.read_identities(identities)
     emb = embed_files(pipe, identities.parent, identity_of, progress)
@@ -151,6 +152,7 @@ def identity_report(
         "identities": len(set(identity_of.values())),
         "no_face": emb.missing,
         **verification.report(scores, thresholds, rounds),
+        "tail": tail.tail_report([scores.pairs], scores.impostor, rounds=rounds),
     }
     if plot_to is not None:
         verification.plot(scores, plot_to, f"{pipe.model_id} on {identities.name}", thresholds)

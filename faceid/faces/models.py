@@ -5,11 +5,13 @@ Every fact about a model lives here and nowhere else:
 - :data:`WEIGHTS`: downloadable weight files (file name, upstream addresses, SHA-256).
   The default pipeline needs none: dlib's weights ship in ``face_recognition_models``.
 - :class:`ArcFaceSpec`: how to feed an ArcFace-style ONNX network.
-- :class:`ModelCard`: one per embedding model: id, vector length, default threshold and
-  the figures behind it, input spec, weight file.
+- :class:`ModelCard`: one per embedding model: id, vector length, its operating points
+  (:data:`LEVELS`) and the figures behind them, input spec, weight file.
 
 >>> card("dlib-resnet-v1").dim
 128
+>>> card("dlib-resnet-v1").levels["standard"]
+0.937
 >>> configured_card("arcface", "mobilefacenet-arcface").id
 'arcface:mobilefacenet-arcface'
 """
@@ -17,7 +19,8 @@ Every fact about a model lives here and nowhere else:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -98,7 +101,8 @@ class ArcFaceSpec:
 
     ``channels``: "RGB" or "BGR"; ``mean``/``std``: per channel, in the model's channel
     order and 0..255 units; ``layout``: "NCHW" or "NHWC" (read from the graph when
-    None); ``threshold``: the default cosine cut for a custom file, if calibrated.
+    None); ``threshold``: the ``standard`` cosine cut for a custom file, if calibrated;
+    ``levels``: both cuts (``{"standard": t1, "high": t2}``), which win over ``threshold``.
     """
 
     name: str
@@ -108,6 +112,7 @@ class ArcFaceSpec:
     std: tuple[float, float, float] = (127.5, 127.5, 127.5)
     layout: str | None = None
     threshold: float | None = None
+    levels: Mapping[str, float] | None = None
 
     @classmethod
     def from_json(cls, path: Path) -> ArcFaceSpec:
@@ -115,25 +120,51 @@ class ArcFaceSpec:
         for key in ("mean", "std"):
             if key in data:
                 data[key] = tuple(float(v) for v in data[key])
+        if "levels" in data:
+            data["levels"] = {str(k): float(v) for k, v in dict(data["levels"]).items()}
         return cls(**data)
+
+    def operating_points(self) -> dict[str, float]:
+        """The levels this spec calibrates: ``levels``, else ``threshold`` as ``standard``."""
+        if self.levels:
+            return {k: v for k, v in self.levels.items() if k in LEVELS}
+        return {"standard": self.threshold} if self.threshold is not None else {}
+
+
+#: Operating points, strictest last, and the false-accept rate each aims at.
+LEVELS: dict[str, float] = {"standard": 1e-4, "high": 1e-6}
+DEFAULT_LEVEL = "standard"
 
 
 @dataclass(frozen=True)
 class ModelCard:
-    """One embedding model: what its vectors are and where its default threshold comes from.
+    """One embedding model: what its vectors are and where its operating points come from.
 
-    ``threshold`` is a cosine similarity: at or above it, two faces match.
-    ``calibration`` says what measured it; ``weight`` names the file in :data:`WEIGHTS`
+    ``levels`` maps a level of :data:`LEVELS` to a cosine similarity: at or above it, two
+    faces match at that level (a level the model was not calibrated for is absent).
+    ``calibration`` says what measured them; ``weight`` names the file in :data:`WEIGHTS`
     (None: the weights ship in a pip package).
     """
 
     id: str
     dim: int
-    threshold: float | None
     calibration: str
+    levels: Mapping[str, float] = field(default_factory=dict)
     weight: str | None = None
     spec: ArcFaceSpec | None = None
 
+    @property
+    def threshold(self) -> float | None:
+        """The ``standard`` level's threshold, the default for every verdict."""
+        return self.levels.get(DEFAULT_LEVEL)
+
+
+#: How the levels of the measured cards were derived (bench/levels.py regenerates them).
+LEVELS_CALIBRATION = (
+    "identities.csv (77 photos, 19 people): impostor scores of every detector that runs "
+    "here pooled, generalised Pareto fit of their top 10%, threshold where the fitted "
+    "false-accept rate meets the level's target, rounded up to 3 decimals"
+)
 
 CARDS: dict[str, ModelCard] = {
     c.id: c
@@ -141,20 +172,14 @@ CARDS: dict[str, ModelCard] = {
         ModelCard(
             id="dlib-resnet-v1",
             dim=128,
-            threshold=0.925,
-            calibration=(
-                "best mean accuracy over all detectors on master.csv + "
-                "face-recognition-pivot.csv (580 pairs): 99.66%"
-            ),
+            levels={"standard": 0.937, "high": 0.951},
+            calibration=LEVELS_CALIBRATION,
         ),
         ModelCard(
             id="arcface:mobilefacenet-arcface",
             dim=128,
-            threshold=0.42,
-            calibration=(
-                "best mean accuracy over all detectors on master.csv + "
-                "face-recognition-pivot.csv (580 pairs): 99.53%"
-            ),
+            levels={"standard": 0.491, "high": 0.688},
+            calibration=LEVELS_CALIBRATION,
             weight="mobilefacenet-arcface",
             # pixel/255 then ImageNet mean/std, RGB, NCHW
             spec=ArcFaceSpec(
@@ -167,10 +192,11 @@ CARDS: dict[str, ModelCard] = {
         ModelCard(
             id="arcface:arcface-deepface",
             dim=512,
-            threshold=0.32,
+            levels={"standard": 0.32},
             calibration=(
                 "not measured by faceid (its weights cannot be fetched where faceid is "
-                "built): DeepFace's published cosine-distance cut for ArcFace, 0.68"
+                "built): DeepFace's published cosine-distance cut for ArcFace, 0.68, as "
+                "standard; no high level"
             ),
             weight="arcface-deepface",
             # DeepFace's ArcFace (ResNet-34, 512-d): BGR, pixel/255, NHWC
@@ -196,11 +222,12 @@ def custom_card(path: Path) -> ModelCard:
     """The card of a custom ArcFace ``.onnx`` file, from the ``.json`` spec beside it."""
     meta = path.with_suffix(".json")
     spec = ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
+    levels = spec.operating_points()
     return ModelCard(
         id=f"arcface:{spec.name}",
         dim=0,  # read from the graph when loaded
-        threshold=spec.threshold,
-        calibration=f"from {meta.name}" if spec.threshold is not None else "none",
+        levels=levels,
+        calibration=f"from {meta.name}" if levels else "none",
         spec=spec,
     )
 

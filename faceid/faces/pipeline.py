@@ -221,12 +221,12 @@ class Pipeline:
         if known is not None:
             return known
         spec = getattr(self.embedder, "spec", None)
-        threshold = getattr(spec, "threshold", None)
+        levels = spec.operating_points() if isinstance(spec, models.ArcFaceSpec) else {}
         return models.ModelCard(
             id=self.model_id,
             dim=self.embedder.dim,
-            threshold=threshold,
-            calibration="from the model's .json spec" if threshold is not None else "none",
+            levels=levels,
+            calibration="from the model's .json spec" if levels else "none",
             spec=spec,
         )
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from .. import metrics
 from ..errors import InvalidParameter, NoFace
+from ..faces import fusion
+from ..store import Lock
 from . import attempts
 from .catalogue import find_lock
 from .context import Context
@@ -27,31 +29,27 @@ def _subject_ref(ctx: Context, subject_id: str) -> dict[str, Any]:
     return {"id": subject_id, "name": subject.name if subject else None}
 
 
-def decide(
-    ctx: Context, lock_id: str, samples: list[Sample]
-) -> tuple[str | None, str, list[float]]:
-    """The granted subject every frame matches (or None), the reason, and each frame's best
-    similarity among the lock's granted subjects."""
-    threshold = ctx.threshold()
-    granted = ctx.store.granted(lock_id)
+def decide(ctx: Context, lock: Lock, samples: list[Sample]) -> tuple[str | None, str, list[float]]:
+    """The granted subject a majority of frames match at the lock's level (or None), the
+    reason (:func:`faceid.faces.fusion.vote`), and each frame's best similarity among the
+    lock's granted subjects."""
+    granted = ctx.store.granted(lock.id)
+    if not granted:
+        return None, "no_subject_granted", [-1.0] * len(samples)
     index = ctx.index.get(ctx.org_id)
     best = [index.best(s.vector, only=granted) for s in samples]
-    subjects = {hit.subject_id if hit and hit.similarity >= threshold else None for hit in best}
-    sims = [hit.similarity if hit else -1.0 for hit in best]
-    subject_id = next(iter(subjects)) if len(subjects) == 1 else None
-    if subject_id is not None:
-        return subject_id, "match", sims
-    if len(subjects) > 1:
-        return None, "frames_disagree", sims
-    return None, "no_subject_granted" if not granted else "no_match", sims
+    frames = [(hit.subject_id, hit.similarity) if hit else (None, -1.0) for hit in best]
+    subject_id, reason = fusion.vote(frames, ctx.threshold(lock.level))
+    return subject_id, reason, [similarity for _, similarity in frames]
 
 
 def unlock(
     ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
 ) -> dict[str, Any]:
-    """A verdict for a door: only granted subjects open it, and all frames must agree."""
+    """A verdict for a door at its level: only granted subjects open it, and a majority of
+    the frames must match the same one (:mod:`faceid.faces.fusion`)."""
     ctx.caller.check_lock(lock_id)
-    find_lock(ctx.store, ctx.org_id, lock_id)
+    lock = find_lock(ctx.store, ctx.org_id, lock_id)
     ctx.check_model()
     spent = attempts.budgets(ctx, lock_id=lock_id)
     with attempts.attempt(ctx, spent) as tried:
@@ -62,7 +60,7 @@ def unlock(
             samples = faces_from_images(ctx, frames, False, dropped)
         if not samples:
             raise NoFace("No face was found in the frames.", dropped=dropped)
-        subject_id, reason, sims = decide(ctx, lock_id, samples)
+        subject_id, reason, sims = decide(ctx, lock, samples)
         tried.outcome = "ok" if subject_id else "fail"
     result: dict[str, Any] = {
         "verdict": "unlock" if subject_id else "locked",
@@ -78,8 +76,10 @@ def unlock(
         lock_id=lock_id,
         subject_id=subject_id,
         verdict=result["verdict"],
-        similarity=round(min(sims) if subject_id else max(sims), 4),
-        threshold=ctx.threshold(),
+        similarity=round(max(sims), 4),
+        similarities=[round(s, 4) for s in sims],
+        level=lock.level,
+        threshold=ctx.threshold(lock.level),
         reason=reason,
         frames_used=len(samples),
         shut=list(tried.shut),

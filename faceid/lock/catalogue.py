@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
+from ..faces.compare import level_threshold
+from ..faces.models import ModelCard
 from ..store import Lock, Store, Subject
 from .keys import Principal
 
@@ -78,10 +80,32 @@ def delete_face(store: Store, who: Principal, subject_id: str, face_id: str) -> 
 
 
 # -- locks and grants --------------------------------------------------------------------
-def create_lock(store: Store, who: Principal, name: str) -> dict[str, Any]:
-    lock = store.create_lock(who.org_id, name)
-    store.audit(who.org_id, "lock.create", key_id=who.key_id, lock_id=lock.id)
+def create_lock(
+    store: Store, who: Principal, name: str, level: str, card: ModelCard
+) -> dict[str, Any]:
+    """A new door at ``level``: refused (422) when the model was not calibrated for it."""
+    level_threshold(card, level)
+    lock = store.create_lock(who.org_id, name, level)
+    store.audit(who.org_id, "lock.create", key_id=who.key_id, lock_id=lock.id, level=level)
     return lock.to_json()
+
+
+def set_level(
+    store: Store, who: Principal, lock_id: str, level: str, card: ModelCard
+) -> dict[str, Any]:
+    """Move a door to another operating point; audited."""
+    before = find_lock(store, who.org_id, lock_id)
+    level_threshold(card, level)
+    store.set_lock_level(who.org_id, lock_id, level)
+    store.audit(
+        who.org_id,
+        "lock.level",
+        key_id=who.key_id,
+        lock_id=lock_id,
+        level=level,
+        previous=before.level,
+    )
+    return {**find_lock(store, who.org_id, lock_id).to_json()}
 
 
 def list_locks(store: Store, who: Principal, limit: int, offset: int) -> dict[str, Any]:

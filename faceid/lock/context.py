@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ModelPinned
+from ..faces.compare import level_threshold
 from ..faces.pipeline import Pipeline
 from ..settings import Settings
 from ..store import Store, Subject
@@ -34,9 +35,13 @@ class Context:
     def org_id(self) -> str:
         return self.caller.org_id
 
-    def threshold(self) -> float:
-        threshold = self.pipeline.card.threshold
-        return UNCALIBRATED_THRESHOLD if threshold is None else threshold
+    def threshold(self, level: str | None = None) -> float:
+        """The cosine cut of ``level`` (default: the service's ``FACEID_LEVEL``); 422 when the
+        model has no such level, 0.5 for a custom model calibrated for none."""
+        card = self.pipeline.card
+        if not card.levels:
+            return UNCALIBRATED_THRESHOLD
+        return level_threshold(card, level or self.settings.level)[1]
 
     def check_model(self, pin: bool = False) -> None:
         """Refuse (409) when the gallery was built with a model other than the pipeline's."""

@@ -13,21 +13,30 @@ from .records import Lock, new_id
 class LocksMixin(SqlCore):
     """Locks and who may open them; the audit log of every decision."""
 
-    def create_lock(self, org_id: str, name: str) -> Lock:
-        lock = Lock(new_id("lock"), name, time.time())
+    def create_lock(self, org_id: str, name: str, level: str = "standard") -> Lock:
+        lock = Lock(new_id("lock"), name, time.time(), level)
         with self.tx() as cur:
             self._exec(
                 cur,
-                "INSERT INTO locks (id, org_id, name, created_at) VALUES (?, ?, ?, ?)",
-                (lock.id, org_id, name, lock.created_at),
+                "INSERT INTO locks (id, org_id, name, created_at, level) VALUES (?, ?, ?, ?, ?)",
+                (lock.id, org_id, name, lock.created_at, level),
             )
         return lock
+
+    def set_lock_level(self, org_id: str, lock_id: str, level: str) -> bool:
+        with self.tx() as cur:
+            cur = self._exec(
+                cur,
+                "UPDATE locks SET level = ? WHERE org_id = ? AND id = ?",
+                (level, org_id, lock_id),
+            )
+            return bool(cur.rowcount)
 
     def lock(self, org_id: str, lock_id: str) -> Lock | None:
         with self.tx(write=False) as cur:
             row = self._exec(
                 cur,
-                "SELECT id, name, created_at FROM locks WHERE org_id = ? AND id = ?",
+                "SELECT id, name, created_at, level FROM locks WHERE org_id = ? AND id = ?",
                 (org_id, lock_id),
             ).fetchone()
         return Lock(*row) if row else None
@@ -36,7 +45,7 @@ class LocksMixin(SqlCore):
         with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
-                "SELECT id, name, created_at FROM locks "
+                "SELECT id, name, created_at, level FROM locks "
                 "WHERE org_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
                 (org_id, limit, offset),
             ).fetchall()

@@ -86,6 +86,12 @@ class Lock:
     id: str
     name: str
     created_at: float
+    level: str = "standard"
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "level": self.level,
+            "created_at": self.created_at,
+        }

@@ -103,4 +103,6 @@ MIGRATIONS: list[list[str]] = [
             count INTEGER NOT NULL,
             expires_at {float} NOT NULL)""",
     ],
+    # 5: each lock's operating point (faceid.faces.models.LEVELS)
+    ["ALTER TABLE locks ADD COLUMN level TEXT NOT NULL DEFAULT 'standard'"],
 ]

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 
 from ..lock import catalogue
 from .openapi import documented
-from .requests import caller, json_body, query, store, timestamp
+from .requests import caller, json_body, query, services, store, timestamp
 from .schemas_v1 import (
     AuditList,
     AuditQuery,
@@ -16,6 +16,7 @@ from .schemas_v1 import (
     Grant,
     LockDetail,
     LockIn,
+    LockLevel,
     LockList,
     LockOut,
     PageQuery,
@@ -27,11 +28,26 @@ KEY_ERRORS = (401, 403)
 
 
 @bp.post("/locks")
-@documented(201, LockOut, (400, *KEY_ERRORS, 413), keyed=True, tag="locks", json=LockIn)
+@documented(201, LockOut, (400, *KEY_ERRORS, 413, 422), keyed=True, tag="locks", json=LockIn)
 def create_lock() -> Any:
-    """Create a door."""
+    """Create a door at an operating point (``level``, default ``FACEID_LEVEL``)."""
     who = caller("admin")
-    return jsonify(catalogue.create_lock(store(), who, json_body(LockIn).name)), 201
+    body = json_body(LockIn)
+    level = body.level or services().settings.level
+    card = services().pipeline_config.card
+    return jsonify(catalogue.create_lock(store(), who, body.name, level, card)), 201
+
+
+@bp.patch("/locks/<lock_id>")
+@documented(
+    200, LockOut, (400, *KEY_ERRORS, 404, 413, 422), keyed=True, tag="locks", json=LockLevel
+)
+def set_level(lock_id: str) -> Any:
+    """Move a door to the ``standard`` or ``high`` level."""
+    who = caller("admin")
+    level = json_body(LockLevel).level
+    card = services().pipeline_config.card
+    return jsonify(catalogue.set_level(store(), who, lock_id, level, card))
 
 
 @bp.get("/locks")

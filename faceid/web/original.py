@@ -58,7 +58,7 @@ def _limits() -> extract.Limits:
 @bp.get("/")
 @documented(200, IndexResponse, (), tag="service")
 def index() -> Any:
-    """Service information: version, models, default threshold, links."""
+    """Service information: version, models, the active model's levels, links."""
     svc = services()
     cfg = svc.settings
     card = svc.pipeline_config.card
@@ -77,7 +77,13 @@ def index() -> Any:
             ("openapi", "openapi.openapi"),
         )
     }
-    return jsonify(service="faceid", version=__version__, models=models, links=links)
+    return jsonify(
+        service="faceid",
+        version=__version__,
+        models=models,
+        levels=dict(card.levels),
+        links=links,
+    )
 
 
 @bp.get("/health")
@@ -123,12 +129,14 @@ def extract_embeddings_from_video() -> Any:
 @bp.post("/compare_embeddings")
 @documented(200, CompareResponse, (400, 401, 413, 422, 429, 503), tag="faces", json=CompareRequest)
 def compare_embeddings() -> Any:
-    """Cosine similarity and an unlock/locked verdict for two embeddings (or lists)."""
+    """Cosine similarity and an unlock/locked verdict for two embeddings (or lists), at the
+    model's ``standard`` level unless ``level`` or ``threshold`` says otherwise."""
     body = json_body(CompareRequest).model_dump()
     result = comparing.compare(
         body["embedding1"],
         body["embedding2"],
         threshold=body["threshold"],
+        level=body["level"],
         model=body["model"],
         default=services().pipeline_config.card,
     )

@@ -50,7 +50,12 @@ class CompareRequest(BaseModel):
 
     embedding1: EmbeddingInput
     embedding2: EmbeddingInput
-    threshold: float | None = Field(None, ge=-1.0, le=1.0, description="cosine similarity cut")
+    threshold: float | None = Field(
+        None, ge=-1.0, le=1.0, description="explicit cosine similarity cut (not with level)"
+    )
+    level: Literal["standard", "high"] | None = Field(
+        None, description="the model's operating point (default standard)"
+    )
     model: str | None = Field(None, max_length=200, description="model id the vectors come from")
 
 
@@ -58,6 +63,7 @@ class CompareResponse(BaseModel):
     similarity: float
     distance: float
     threshold: float
+    level: Literal["standard", "high", "custom"]
     match: bool
     verdict: Literal["unlock", "locked"]
     model: str | None
@@ -131,6 +137,7 @@ class IndexResponse(BaseModel):
     service: str
     version: str
     models: dict[str, str | int | float | None]
+    levels: dict[str, float] = Field(description="the active model's operating points")
     links: dict[str, str]
 
 

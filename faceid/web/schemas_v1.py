@@ -107,13 +107,22 @@ class FaceReplaced(BaseModel):
 
 
 # -- /v1: locks, grants, decisions, audit ------------------------------------------------
+Level = Literal["standard", "high"]
+
+
 class LockIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
+    level: Level | None = Field(None, description="operating point (default FACEID_LEVEL)")
+
+
+class LockLevel(BaseModel):
+    level: Level
 
 
 class LockOut(BaseModel):
     id: str
     name: str
+    level: Level
     created_at: float
 
 
