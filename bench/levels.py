@@ -28,9 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from faceid.faces.evaluate import embed_files  # noqa: E402
-from faceid.faces.models import CARDS, LEVELS  # noqa: E402
+from faceid.faces.models import (  # noqa: E402
+    CARDS,
+    LEVELS,
+    Tail,  # noqa: E402
+)
 from faceid.faces.pipeline import Pipeline, PipelineConfig  # noqa: E402
-from faceid.faces.tail import TailFit, tail_report  # noqa: E402
+from faceid.faces.tail import fit_tail, tail_report  # noqa: E402
 from faceid.faces.verification import Scores, read_identities  # noqa: E402
 from faceid.settings import Settings  # noqa: E402
 
@@ -60,16 +64,16 @@ def calibrate(model: str, per_detector: dict[str, Scores], rounds: int) -> list[
     report = tail_report(
         [s.pairs for s in per_detector.values()], pooled, tuple(LEVELS.values()), rounds
     )
-    levels = {
-        name: math.ceil(report["threshold_at_far"][f"{far:g}"]["threshold"] * 1000) / 1000
-        for name, far in LEVELS.items()
-    }
+    tail = Tail(report["u"], report["p_u"], report["xi"], report["sigma"])
+    levels = {name: math.ceil(tail.threshold(far) * 1000) / 1000 for name, far in LEVELS.items()}
     lines = [
         f"### {model}",
         "",
         f"Pooled over {', '.join(per_detector)}: {len(pooled)} impostor scores; tail cut "
         f"u = {report['u']} ({report['exceedances']} above it), shape xi = {report['xi']}, "
         f"scale sigma = {report['sigma']}. Card now: {dict(CARDS[model].levels)}.",
+        "",
+        f"Card entry: `levels={levels}, tail={tail!r}`",
         "",
         "| level | target FAR | fitted threshold (95% CI, photo bootstrap) | threshold |",
         "|---|---|---|---|",
@@ -100,7 +104,7 @@ def calibrate(model: str, per_detector: dict[str, Scores], rounds: int) -> list[
     return [*lines, ""]
 
 
-def plot(fits: dict[str, tuple[np.ndarray, TailFit, dict[str, float]]], path: Path) -> None:
+def plot(fits: dict[str, tuple[np.ndarray, Tail, dict[str, float]]], path: Path) -> None:
     """Empirical impostor survival (log scale) against the fitted tail, levels marked."""
     import matplotlib
 
@@ -142,7 +146,7 @@ def main() -> None:
         per_detector = scores_per_detector(embedder, args.detectors.split(","), ids)
         lines += calibrate(model, per_detector, args.rounds)
         pooled = np.concatenate([s.impostor for s in per_detector.values()])
-        fit = TailFit.of(pooled)
+        fit, _ = fit_tail(pooled)
         fits[model] = (pooled, fit, dict(CARDS[model].levels))
     text = "\n".join(lines)
     print(text)

@@ -1,7 +1,8 @@
 """The ``faceid`` command: manage model weights, evaluate pipelines, and the store's own.
 
 faceid models list              which weights are present, SHA-256, upstream address
-faceid models pull ID [ID ...]  download and verify (needs internet)
+faceid models pull ID [ID ...]  download and verify (needs internet); an ID may name a
+                                pipeline (``recommended``): the weights it needs
 faceid models check             verify every present file; exit 1 on a bad one
 faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
 faceid init-db | keys ...       the store's commands (:mod:`faceid.store.cli`)
@@ -20,7 +21,7 @@ from pathlib import Path
 import click
 
 from .errors import FaceIdError
-from .faces.models import WEIGHTS
+from .faces.models import PRESETS, WEIGHTS
 from .faces.weights import ModelFiles
 from .settings import Settings
 from .store.cli import COMMANDS as STORE_COMMANDS
@@ -72,14 +73,19 @@ def models_list(as_json: bool) -> None:
 @models.command("pull")
 @click.argument("ids", nargs=-1)
 def models_pull(ids: tuple[str, ...]) -> None:
-    """Download and verify weights (all when no ID is given)."""
-    unknown = [i for i in ids if i not in WEIGHTS]
+    """Download and verify weights (all when no ID is given); a pipeline name
+    (FACEID_PIPELINE, e.g. ``recommended``) pulls the weights that pipeline needs."""
+    unknown = [i for i in ids if i not in WEIGHTS and i not in PRESETS]
     if unknown:
-        known = ", ".join(WEIGHTS)
+        known = ", ".join([*WEIGHTS, *PRESETS])
         raise click.UsageError(f"unknown model(s) {', '.join(unknown)}; known: {known}")
+    wanted = [w for i in ids for w in (PRESETS[i].weights if i in PRESETS else (i,))]
+    for name in ids:
+        if name in PRESETS and not PRESETS[name].weights:
+            click.echo(f"{name}: nothing to download {OFFLINE_DEFAULT}")
     failed = False
     files = _files()
-    for weight_id in ids or tuple(WEIGHTS):
+    for weight_id in dict.fromkeys(wanted if ids else WEIGHTS):
         try:
             path = files.resolve(weight_id, allow_download=True)
             click.echo(f"{weight_id}: ok {path}")

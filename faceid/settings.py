@@ -9,6 +9,8 @@ agree on every value.
 'hog'
 >>> Settings.load(environ={"FACEID_LOCKOUT_ATTEMPTS": "3"}, instance_path=None).lockout_attempts
 3
+>>> Settings.load({"FACEID_PIPELINE": "recommended"}, environ={}, instance_path=None).detector
+'yunet'
 """
 
 from __future__ import annotations
@@ -19,9 +21,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
+from .faces.models import PRESETS
 
 PREFIX = "FACEID_"
 #: Where ``instance/config.py`` is looked for unless ``FACEID_INSTANCE_PATH`` says otherwise:
@@ -35,6 +45,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # -- models ---------------------------------------------------------------
+    pipeline: Literal["", "default", "recommended"] = ""
     detector: str = "hog"
     embedder: str = "dlib"
     arcface_model: str = "arcface-deepface"
@@ -76,6 +87,14 @@ class Settings(BaseModel):
     enroll_min_quality: float = Field(0.1, ge=0, le=1)
     enroll_templates: int = Field(5, ge=1)
     level: Literal["standard", "high"] = "standard"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        """``pipeline`` fills in detector, embedder and ArcFace weights (those not set)."""
+        if isinstance(data, dict) and data.get("pipeline") in PRESETS:
+            return {**PRESETS[data["pipeline"]].settings(), **data}
+        return data
 
     @field_validator("open_rate_limit")
     @classmethod

@@ -173,3 +173,46 @@ def test_readme_accuracy_script_runs(tmp_path):
     assert (
         "| yunet | dlib-resnet-v1 |" in text and "| yunet | arcface:mobilefacenet-arcface |" in text
     )
+
+
+def _run_bench(script: str, *args: str, tmp_path) -> str:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    out = tmp_path / "table.md"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return out.read_text()
+
+
+@needs_faces
+@needs_models
+@pytest.mark.slow
+def test_readme_levels_script_runs(tmp_path):
+    """bench/levels.py derives the cards' levels; on one detector it reproduces the table's
+    shape and finds no false accept at either level."""
+    text = _run_bench("levels.py", "--detectors", "yunet", "--rounds", "20", tmp_path=tmp_path)
+    assert "### dlib-resnet-v1" in text and "### arcface:mobilefacenet-arcface" in text
+    rows = [line for line in text.splitlines() if line.startswith("| yunet |")]
+    assert len(rows) == 2 and all("| 0, " in row for row in rows)
+
+
+@needs_faces
+@needs_models
+@pytest.mark.slow
+def test_readme_multiframe_script_runs(tmp_path):
+    """bench/multiframe.py: multi-frame false rejects no higher than single-frame ones."""
+    text = _run_bench("multiframe.py", "--pipelines", "recommended", tmp_path=tmp_path)
+    rows = [line for line in text.splitlines() if "| photos | standard" in line]
+    assert len(rows) == 1
+    cells = rows[0].split("|")
+    single, multi = (float(c.split("(")[1].rstrip("%) ")) for c in (cells[4], cells[5]))
+    assert multi <= single
+    assert "0/1386" in rows[0]  # no impostor visit opens

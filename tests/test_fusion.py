@@ -1,17 +1,13 @@
-"""The multi-frame vote: a strict majority of frames, all for the same subject."""
+"""Multi-frame visits: the best frame against a threshold tightened by the frame count."""
 
 from __future__ import annotations
 
 import pytest
 
-from faceid.faces.fusion import needed, vote
+from faceid.faces.fusion import decide
+from faceid.faces.models import CARDS, LEVELS
 
-T = 0.937
-
-
-@pytest.mark.parametrize(("frames", "k"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3)])
-def test_a_strict_majority_is_needed(frames, k):
-    assert needed(frames) == k
+T, V = 0.937, 0.942
 
 
 @pytest.mark.parametrize(
@@ -19,15 +15,46 @@ def test_a_strict_majority_is_needed(frames, k):
     [
         ([("ann", 0.95)], ("ann", "match")),
         ([("ann", 0.90)], (None, "no_match")),
-        ([(None, -1.0), ("ann", 0.95)], (None, "too_few_frames")),
-        ([("ann", 0.95), ("ann", 0.90), ("ann", 0.96)], ("ann", "match")),
-        ([("ann", 0.95), ("ann", 0.90), ("ann", 0.91)], (None, "too_few_frames")),
-        # a second granted face in the visit shuts the door, whatever the count
+        ([(None, -1.0), ("ann", 0.95)], ("ann", "match")),
+        ([("ann", 0.94), ("ann", 0.90)], (None, "below_visit_threshold")),
+        ([("ann", V), ("ann", 0.5)], ("ann", "match")),  # the threshold itself matches
+        # a second granted face in the visit shuts the door, whatever the best frame
         ([("ann", 0.99), ("ann", 0.99), ("bob", 0.94)], (None, "frames_disagree")),
-        # below the threshold a frame's candidate does not count as a vote
-        ([("ann", 0.99), ("ann", 0.99), ("bob", 0.93)], ("ann", "match")),
-        ([("ann", T), ("ann", T)], ("ann", "match")),  # the threshold itself matches
+        # below the level a frame's candidate is not a second face
+        ([("ann", 0.99), ("bob", 0.93)], ("ann", "match")),
     ],
 )
-def test_vote(frames, expected):
-    assert vote(frames, T) == expected
+def test_decide(frames, expected):
+    assert decide(frames, T, V) == expected
+
+
+def test_without_a_tail_every_frame_must_match():
+    assert decide([("ann", 0.95), ("ann", 0.94)], T, None) == ("ann", "match")
+    assert decide([("ann", 0.99), ("ann", 0.90)], T, None) == (None, "not_every_frame")
+    assert decide([("ann", 0.99), (None, -1.0)], T, None) == (None, "not_every_frame")
+
+
+@pytest.mark.parametrize("model", ["dlib-resnet-v1", "arcface:mobilefacenet-arcface"])
+def test_visit_thresholds_keep_the_level(model):
+    """n frames: each at FAR/n by the fitted tail, so the visit stays at the level's FAR."""
+    card = CARDS[model]
+    assert card.tail is not None
+    for level, far in LEVELS.items():
+        assert card.visit_threshold(level, 1) == card.levels[level]
+        cuts = [card.visit_threshold(level, n) for n in range(1, 11)]
+        assert cuts == sorted(cuts) and cuts[-1] > cuts[0]
+        for n, cut in enumerate(cuts, start=1):
+            assert n * card.tail.far(cut) <= far * 1.0001
+
+
+def test_levels_are_the_tail_rounded_up():
+    """The card's levels are its fitted tail's thresholds, rounded up to 3 decimals."""
+    for card in CARDS.values():
+        if card.tail is not None:
+            for level, far in LEVELS.items():
+                fitted = card.tail.threshold(far)
+                assert fitted <= card.levels[level] < fitted + 0.001
+
+
+def test_a_model_without_a_tail_has_no_visit_threshold():
+    assert CARDS["arcface:arcface-deepface"].visit_threshold("standard", 5) is None

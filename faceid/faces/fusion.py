@@ -1,46 +1,47 @@
-"""Multi-frame decisions: several frames of one visit fused into one verdict.
+"""Multi-frame decisions: the frames of one visit fused into one verdict that keeps the
+level's false-accept rate.
 
-A visit opens when a strict majority of its frames (``n // 2 + 1`` of ``n``) each match
-the same subject at the level's threshold, and no frame matches anybody else.
+With a fitted impostor tail (:class:`faceid.faces.models.Tail`), a visit of ``n`` frames
+opens when its best frame reaches the level's threshold at ``FAR / n``
+(:meth:`~faceid.faces.models.ModelCard.visit_threshold`). By the union bound an impostor's
+visit then opens with probability at most ``n * FAR / n = FAR``, however alike or unalike
+its frames are, and an owner's visit no longer fails on one blurred or turned frame.
+Without a fitted tail (a custom model) every frame must match: that also keeps ``FAR``.
 
-Why this holds the false-accept rate near the level's target: if each impostor frame is
-accepted with probability ``p`` (the level's target), the number ``N`` of accepted frames
-has mean ``n * p``, so by Markov's inequality ``P(N >= k) <= n * p / k``: at most 1.67
-times the target for 5 frames, 1.5 times for 3, and exactly the target for 1 or 2, however
-alike the frames are. Genuine visits gain: one blurred or turned frame no longer refuses
-the owner, where "every frame must match" refused on any one bad frame.
+In both cases no frame may match another granted subject at the level's single-frame
+threshold: a visit with two people in it opens for nobody.
 
->>> vote([("ann", 0.95), ("ann", 0.91), ("ann", 0.96)], threshold=0.937)
+>>> decide([("ann", 0.95), (None, -1.0), ("ann", 0.91)], single=0.937, visit=0.942)
 ('ann', 'match')
->>> vote([("ann", 0.95), ("bob", 0.94), ("ann", 0.96)], threshold=0.937)
+>>> decide([("ann", 0.94), ("ann", 0.91)], single=0.937, visit=0.941)
+(None, 'below_visit_threshold')
+>>> decide([("ann", 0.99), ("bob", 0.94)], single=0.937, visit=0.941)
 (None, 'frames_disagree')
->>> vote([("ann", 0.95), ("ann", 0.90), ("ann", 0.91)], threshold=0.937)
-(None, 'too_few_frames')
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
-
-def needed(frames: int) -> int:
-    """Frames that must match out of ``frames``: a strict majority."""
-    return frames // 2 + 1
+Frame = tuple[str | None, float]  # a frame's best candidate and its similarity
 
 
-def vote(frames: Sequence[tuple[str | None, float]], threshold: float) -> tuple[str | None, str]:
-    """(subject or None, reason) from each frame's best candidate and its similarity.
+def decide(frames: Sequence[Frame], single: float, visit: float | None) -> tuple[str | None, str]:
+    """(subject or None, reason) for one visit.
 
-    Reasons: ``match``; ``frames_disagree`` (frames match different subjects);
-    ``too_few_frames`` (some frames match, fewer than a majority); ``no_match``.
+    ``single``: the level's threshold for one frame; ``visit``: the threshold the best frame
+    must reach for a visit of ``len(frames)`` frames, or None to require every frame.
+    Reasons: ``match``, ``no_match``, ``frames_disagree``, ``below_visit_threshold``,
+    ``not_every_frame``.
     """
-    votes = Counter(who for who, sim in frames if who is not None and sim >= threshold)
-    if len(votes) > 1:
+    matched = {who for who, sim in frames if who is not None and sim >= single}
+    if len(matched) > 1:
         return None, "frames_disagree"
-    if not votes:
+    if not matched:
         return None, "no_match"
-    subject, count = votes.most_common(1)[0]
-    if count >= needed(len(frames)):
-        return subject, "match"
-    return None, "too_few_frames"
+    subject = matched.pop()
+    if visit is None:
+        every = all(who == subject and sim >= single for who, sim in frames)
+        return (subject, "match") if every else (None, "not_every_frame")
+    best = max(sim for who, sim in frames if who == subject)
+    return (subject, "match") if best >= visit else (None, "below_visit_threshold")

@@ -13,51 +13,27 @@ Needs scipy (the ``eval`` extra); nothing here runs in the service.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .models import Tail
 
 #: Share of the impostor scores (the highest) that the tail model is fitted on.
 TAIL_FRACTION = 0.1
 
 
-@dataclass(frozen=True)
-class TailFit:
-    """A generalised Pareto model of impostor scores above ``u``."""
+def fit_tail(impostor: np.ndarray, fraction: float = TAIL_FRACTION) -> tuple[Tail, int]:
+    """The generalised Pareto tail of ``impostor`` above its ``1 - fraction`` quantile, by
+    maximum likelihood, and how many scores it was fitted on."""
+    from scipy import stats
 
-    u: float
-    p_u: float
-    xi: float
-    sigma: float
-    exceedances: int
-
-    @classmethod
-    def of(cls, impostor: np.ndarray, fraction: float = TAIL_FRACTION) -> TailFit:
-        from scipy import stats
-
-        u = float(np.quantile(impostor, 1.0 - fraction))
-        excess = impostor[impostor > u] - u
-        if len(excess) < 10:
-            raise ValueError(f"{len(excess)} impostor scores above the tail cut: too few to fit")
-        xi, _, sigma = stats.genpareto.fit(excess, floc=0.0)
-        return cls(u, len(excess) / len(impostor), float(xi), float(sigma), len(excess))
-
-    def far(self, threshold: float) -> float:
-        """Modelled share of impostor pairs at or above ``threshold``."""
-        from scipy import stats
-
-        if threshold <= self.u:
-            return float("nan")  # below the fitted tail: read the empirical rate instead
-        return float(self.p_u * stats.genpareto.sf(threshold - self.u, self.xi, 0.0, self.sigma))
-
-    def threshold(self, far: float) -> float:
-        """The similarity at which the modelled false-accept rate is ``far``."""
-        from scipy import stats
-
-        if far >= self.p_u:
-            raise ValueError(f"FAR {far:g} is not in the fitted tail (top {self.p_u:.0%})")
-        return self.u + float(stats.genpareto.isf(far / self.p_u, self.xi, 0.0, self.sigma))
+    u = float(np.quantile(impostor, 1.0 - fraction))
+    excess = impostor[impostor > u] - u
+    if len(excess) < 10:
+        raise ValueError(f"{len(excess)} impostor scores above the tail cut: too few to fit")
+    xi, _, sigma = stats.genpareto.fit(excess, floc=0.0)
+    return Tail(u, len(excess) / len(impostor), float(xi), float(sigma)), len(excess)
 
 
 def score_matrix(
@@ -100,7 +76,7 @@ def photo_bootstrap(
         distinct = (idx[:, None] != idx[None, :])[upper]
         drawn = [sims[grid][upper][distinct & ~same[grid][upper]] for _, sims, same in matrices]
         impostor = np.concatenate(drawn)
-        fit = TailFit.of(impostor[~np.isnan(impostor)])
+        fit, _ = fit_tail(impostor[~np.isnan(impostor)])
         for far in fars:
             found[far].append(fit.threshold(far))
     return {far: [float(v) for v in np.percentile(t, [2.5, 97.5])] for far, t in found.items()}
@@ -114,15 +90,16 @@ def tail_report(
 ) -> dict[str, Any]:
     """The fit of ``impostor`` (every set's impostor scores) and the threshold at each FAR
     with its photo-bootstrap interval."""
-    fit = TailFit.of(impostor)
+    fit, exceedances = fit_tail(impostor)
     intervals = photo_bootstrap(pair_sets, fars, rounds) if rounds else {}
     return {
         "model": "generalised Pareto over the top "
         f"{TAIL_FRACTION:.0%} of impostor scores (maximum likelihood)",
-        "u": round(fit.u, 4),
-        "exceedances": fit.exceedances,
-        "xi": round(fit.xi, 4),
-        "sigma": round(fit.sigma, 5),
+        "u": round(fit.u, 6),
+        "p_u": round(fit.p_u, 6),
+        "exceedances": exceedances,
+        "xi": round(fit.xi, 6),
+        "sigma": round(fit.sigma, 6),
         "threshold_at_far": {
             f"{far:g}": {
                 "threshold": round(fit.threshold(far), 4),

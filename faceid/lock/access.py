@@ -30,8 +30,8 @@ def _subject_ref(ctx: Context, subject_id: str) -> dict[str, Any]:
 
 
 def decide(ctx: Context, lock: Lock, samples: list[Sample]) -> tuple[str | None, str, list[float]]:
-    """The granted subject a majority of frames match at the lock's level (or None), the
-    reason (:func:`faceid.faces.fusion.vote`), and each frame's best similarity among the
+    """The granted subject the frames show at the lock's level (or None), the reason
+    (:func:`faceid.faces.fusion.decide`), and each frame's best similarity among the
     lock's granted subjects."""
     granted = ctx.store.granted(lock.id)
     if not granted:
@@ -39,15 +39,18 @@ def decide(ctx: Context, lock: Lock, samples: list[Sample]) -> tuple[str | None,
     index = ctx.index.get(ctx.org_id)
     best = [index.best(s.vector, only=granted) for s in samples]
     frames = [(hit.subject_id, hit.similarity) if hit else (None, -1.0) for hit in best]
-    subject_id, reason = fusion.vote(frames, ctx.threshold(lock.level))
+    single = ctx.threshold(lock.level)
+    subject_id, reason = fusion.decide(
+        frames, single, ctx.visit_threshold(lock.level, len(frames))
+    )
     return subject_id, reason, [similarity for _, similarity in frames]
 
 
 def unlock(
     ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
 ) -> dict[str, Any]:
-    """A verdict for a door at its level: only granted subjects open it, and a majority of
-    the frames must match the same one (:mod:`faceid.faces.fusion`)."""
+    """A verdict for a door at its level: only granted subjects open it, the frames fused
+    so that the visit keeps the level's false-accept rate (:mod:`faceid.faces.fusion`)."""
     ctx.caller.check_lock(lock_id)
     lock = find_lock(ctx.store, ctx.org_id, lock_id)
     ctx.check_model()
@@ -79,7 +82,7 @@ def unlock(
         similarity=round(max(sims), 4),
         similarities=[round(s, 4) for s in sims],
         level=lock.level,
-        threshold=ctx.threshold(lock.level),
+        threshold=ctx.visit_threshold(lock.level, len(samples)) or ctx.threshold(lock.level),
         reason=reason,
         frames_used=len(samples),
         shut=list(tried.shut),

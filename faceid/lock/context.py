@@ -43,6 +43,10 @@ class Context:
             return UNCALIBRATED_THRESHOLD
         return level_threshold(card, level or self.settings.level)[1]
 
+    def visit_threshold(self, level: str, frames: int) -> float | None:
+        """What the best of ``frames`` frames must reach (None: every frame must match)."""
+        return self.pipeline.card.visit_threshold(level, frames)
+
     def check_model(self, pin: bool = False) -> None:
         """Refuse (409) when the gallery was built with a model other than the pipeline's."""
         model = self.pipeline.model_id
