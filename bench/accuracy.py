@@ -2,11 +2,11 @@
 
     python bench/accuracy.py [--detectors hog,yunet,...] [--out bench/ACCURACY.md]
 
-Prints a Markdown table: accuracy at each model's default threshold on
+Prints a Markdown table: accuracy at each model's ``standard`` level on
 master.csv and face-recognition-pivot.csv, the best threshold on both lists
 together, and ms per face (detect + align + embed, one image at a time, largest
-face). Also prints, per model, the threshold that maximises the worst accuracy
-over all detectors: the calibration behind ``faceid.faces.models.CARDS``.
+face). Also prints, per model, the thresholds with the best mean accuracy over all
+detectors (for comparison: the levels themselves come from bench/levels.py).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def main() -> None:
             log.info(rows[-1])
     header = (
         f"| detector | model | master.csv ({len(lists['master.csv'])}) | "
-        f"pivot.csv ({len(lists['pivot.csv'])}) | default threshold | "
+        f"pivot.csv ({len(lists['pivot.csv'])}) | standard level | "
         "best threshold (accuracy) | ms/face | images with no face |\n"
         "|---|---|---|---|---|---|---|---|"
     )
@@ -89,7 +89,8 @@ def main() -> None:
         header,
         *rows,
         "",
-        "Calibration (threshold with the best mean accuracy over detectors, both lists):",
+        "Thresholds with the best mean accuracy over detectors, both lists (the levels "
+        "are set by false accepts instead: bench/levels.py):",
     ]
     for model in sorted({m for _, m in scores}):
         pairs = [v for (d, m), v in scores.items() if m == model]

@@ -8,7 +8,7 @@ Two kinds of visits, both scored with the service's own rule
 tightened for the number of frames, :meth:`ModelCard.visit_threshold`):
 
 - photos: identities.csv. One photo of a person is the enrolled template; a visit
-  is the person's other photos (3 on most people), each one a frame. Impostor visits
+  is the person's other photos (4.3 on average), each one a frame. Impostor visits
   are every other person's photos against that template.
 - videos: the clips in ``faces/liveness`` (one person each; the Hamilton clip shows
   two people taking turns, so it cannot stand for one), 40 frames spread over each
