@@ -1,7 +1,8 @@
-"""The researchers' notebook runs top to bottom and reproduces the documented accuracy.
+"""The researchers' notebooks run top to bottom.
 
-Its code cells are executed in order in one namespace (no Jupyter needed), from the
-project root, as a researcher's kernel would.
+``reproduce_evaluation`` is executed cell by cell in one namespace (no Jupyter needed);
+``verification_study`` by a real Jupyter kernel (nbclient), since its figures are
+inline output; its last cell checks the operating points itself.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from .conftest import ROOT, needs_faces, needs_models
 
 NOTEBOOK = ROOT / "notebooks" / "reproduce_evaluation.ipynb"
+STUDY = ROOT / "notebooks" / "verification_study.ipynb"
 
 
 @needs_faces
@@ -27,3 +31,24 @@ def test_notebook_runs_and_reproduces_accuracy(monkeypatch):
     assert namespace["result"]["accuracy_at_default"] >= 0.99
     assert namespace["verdicts"] == {"obama2.jpg": "unlock", "biden.jpg": "locked"}
     assert os.environ["FACEID_MODELS_DIR"]
+
+
+@needs_faces
+@needs_models
+@pytest.mark.slow
+def test_verification_study_runs_with_its_figures():
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(STUDY, as_version=4)
+    NotebookClient(
+        notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    ).execute()  # raises on the first failing cell
+    images = [
+        output
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if {"image/png", "image/jpeg"} & set(output.get("data", {}))
+    ]
+    # detections, crops, two score figures, four strips of hardest pairs
+    assert len(images) == 8

@@ -157,6 +157,16 @@ def plot(scores: Scores, path: Path, title: str, thresholds: dict[str, float]) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig = figure(scores, title, thresholds)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def figure(scores: Scores, title: str, thresholds: dict[str, float]) -> Any:
+    """The ROC, DET and score-histogram figure (pyplot's current backend: inline in a
+    notebook)."""
+    import matplotlib.pyplot as plt
+
     g, i = scores.genuine, scores.impostor
     cuts, far, frr = rates(g, i)
     cuts = cuts[np.isfinite(cuts)]
@@ -178,5 +188,4 @@ def plot(scores: Scores, path: Path, title: str, thresholds: dict[str, float]) -
         ax.grid(True, which="both", alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig

@@ -40,9 +40,7 @@ def decide(ctx: Context, lock: Lock, samples: list[Sample]) -> tuple[str | None,
     best = [index.best(s.vector, only=granted) for s in samples]
     frames = [(hit.subject_id, hit.similarity) if hit else (None, -1.0) for hit in best]
     single = ctx.threshold(lock.level)
-    subject_id, reason = fusion.decide(
-        frames, single, ctx.visit_threshold(lock.level, len(frames))
-    )
+    subject_id, reason = fusion.decide(frames, single, ctx.visit_threshold(lock.level, len(frames)))
     return subject_id, reason, [similarity for _, similarity in frames]
 
 
