@@ -28,11 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from faceid.faces.evaluate import embed_files  # noqa: E402
-from faceid.faces.models import (  # noqa: E402
-    CARDS,
-    LEVELS,
-    Tail,  # noqa: E402
-)
+from faceid.faces.levels import LEVELS, Tail  # noqa: E402
+from faceid.faces.models import CARDS  # noqa: E402
 from faceid.faces.pipeline import Pipeline, PipelineConfig  # noqa: E402
 from faceid.faces.tail import fit_tail, tail_report  # noqa: E402
 from faceid.faces.verification import Scores, read_identities  # noqa: E402

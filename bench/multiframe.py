@@ -5,7 +5,8 @@ multi-frame table.
 
 Two kinds of visits, both scored with the service's own rule
 (:func:`faceid.faces.fusion.decide`: the best frame against the level's threshold
-tightened for the number of frames, :meth:`ModelCard.visit_threshold`):
+tightened for the number of frames, :meth:`ModelCard.visit_threshold`, and every frame
+above the same-person floor, :func:`faceid.faces.fusion.one_person`):
 
 - photos: identities.csv. One photo of a person is the enrolled template; a visit
   is the person's other photos (4.3 on average), each one a frame. Impostor visits
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from faceid.faces.decoder import VideoLimits  # noqa: E402
 from faceid.faces.evaluate import embed_files  # noqa: E402
-from faceid.faces.fusion import decide  # noqa: E402
+from faceid.faces.fusion import decide, one_person  # noqa: E402
 from faceid.faces.media import decode_video  # noqa: E402
 from faceid.faces.models import ModelCard  # noqa: E402
 from faceid.faces.pipeline import Pipeline, PipelineConfig  # noqa: E402
@@ -114,6 +115,7 @@ def rates(visits: list[Visit], card: ModelCard, level: str) -> dict[str, tuple[i
     for genuine, sims in visits:
         cut = card.visit_threshold(level, len(sims))
         opened = decide([("x", s) for s in sims], threshold, cut)[0] is not None
+        opened = opened and one_person(sims, card.same_person_floor())
         kind = "fr" if genuine else "fa"
         for s in sims:
             counts[f"frame_{kind}"][0] += (s >= threshold) != genuine

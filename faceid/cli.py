@@ -21,7 +21,8 @@ from pathlib import Path
 import click
 
 from .errors import FaceIdError
-from .faces.models import PRESETS, WEIGHTS
+from .faces.models import WEIGHTS
+from .faces.presets import PRESETS
 from .faces.weights import ModelFiles
 from .settings import Settings
 from .store.cli import COMMANDS as STORE_COMMANDS

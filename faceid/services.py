@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 from .errors import ConfigError
+from .faces.levels import DEFAULT_LEVEL
 from .faces.pipeline import Pipeline, PipelineConfig
 from .lock.index import IndexCache
 from .lock.ratelimit import OpenRateLimit
@@ -26,11 +27,12 @@ class Services:
     ) -> None:
         self.settings = settings
         self.pipeline_config = PipelineConfig.from_settings(settings)
-        card = self.pipeline_config.card
-        if card.levels and settings.level not in card.levels:
+        #: The model's card, read once: every level and threshold comes from it.
+        self.card = self.pipeline_config.card
+        if settings.level != DEFAULT_LEVEL and settings.level not in self.card.levels:
             raise ConfigError(
-                f"FACEID_LEVEL={settings.level}: model {card.id} has no such level; "
-                f"its levels: {', '.join(card.levels)}."
+                f"FACEID_LEVEL={settings.level}: model {self.card.id} has no such level; "
+                f"its levels: {', '.join(self.card.levels) or 'none'}."
             )
         self._store = store
         self._pipeline = pipeline

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError
-from .faces.models import PRESETS
+from .faces.presets import PRESETS
 
 PREFIX = "FACEID_"
 #: Where ``instance/config.py`` is looked for unless ``FACEID_INSTANCE_PATH`` says otherwise:

@@ -67,7 +67,7 @@ def test_a_level_the_model_lacks_is_refused(client):
     assert client.post(URL, json=body).json["level"] == "standard"
     r = client.post(URL, json={**body, "level": "high"})
     assert r.status_code == 422 and error_code(r) == "level_unavailable"
-    assert r.json["error"]["details"]["levels"] == {"standard": 0.32}
+    assert r.json["error"]["details"]["levels"] == ["standard"]  # names, not thresholds
 
 
 def test_lists_use_the_best_pair(client):

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from faceid.errors import ConfigError
-from faceid.faces.models import CARDS, PRESETS, WEIGHTS
+from faceid.faces.models import CARDS, WEIGHTS
+from faceid.faces.presets import PRESETS
 from faceid.settings import Settings
 
 from .conftest import EXAMPLES, MODELS, ROOT, needs_faces, needs_models

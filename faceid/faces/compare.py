@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidEmbedding, InvalidParameter, LevelUnavailable, ModelMismatch
+from ..errors import InvalidEmbedding, InvalidParameter, ModelMismatch
 from . import models
+from .levels import DEFAULT_LEVEL, level_threshold
 from .pipeline import l2_normalize
 
 MAX_DIM = 4096
@@ -118,19 +119,7 @@ def _operating_point(
             f"No operating point for {dim}-value vectors of unknown model; "
             f'send "model" (one of {", ".join(models.CARDS)}) or "threshold".',
         )
-    return level_threshold(card, level or models.DEFAULT_LEVEL)
-
-
-def level_threshold(card: models.ModelCard, level: str) -> tuple[str, float]:
-    """(level, threshold) of a model's level; 422 when the model was not calibrated for it."""
-    if level not in card.levels:
-        raise LevelUnavailable(
-            f"Model {card.id} has no '{level}' level; its levels: "
-            f"{', '.join(card.levels) or 'none'}.",
-            model=card.id,
-            levels=dict(card.levels),
-        )
-    return level, card.levels[level]
+    return level_threshold(card, level or DEFAULT_LEVEL)
 
 
 def _card_for(name: str | None, dim: int, default: models.ModelCard) -> models.ModelCard | None:

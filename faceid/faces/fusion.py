@@ -8,8 +8,16 @@ visit then opens with probability at most ``n * FAR / n = FAR``, however alike o
 its frames are, and an owner's visit no longer fails on one blurred or turned frame.
 Without a fitted tail (a custom model) every frame must match: that also keeps ``FAR``.
 
-In both cases no frame may match another granted subject at the level's single-frame
-threshold: a visit with two people in it opens for nobody.
+And a visit must show one person: no frame may match another granted subject at the
+level's single-frame threshold (``frames_disagree``), and every frame must reach the
+subject's same-person floor (:meth:`~faceid.faces.models.ModelCard.same_person_floor`,
+the cut that 99% of strangers fall below; ``mixed_faces``), so an owner's photo held up
+among an intruder's frames opens nothing.
+
+The level's rate is per comparison of one face with one enrolled template: a door that
+grants several people with several templates each is tried once per template for every
+frame, single-frame visits included; the tightening for ``n`` frames makes a visit no
+easier than one frame, it does not divide by the templates.
 
 >>> decide([("ann", 0.95), (None, -1.0), ("ann", 0.91)], single=0.937, visit=0.942)
 ('ann', 'match')
@@ -45,3 +53,12 @@ def decide(frames: Sequence[Frame], single: float, visit: float | None) -> tuple
         return (subject, "match") if every else (None, "not_every_frame")
     best = max(sim for who, sim in frames if who == subject)
     return (subject, "match") if best >= visit else (None, "below_visit_threshold")
+
+
+def one_person(to_subject: Sequence[float], floor: float | None) -> bool:
+    """Every frame's similarity to the chosen subject reaches ``floor`` (None: no floor).
+
+    >>> one_person([0.97, 0.95, 0.62], floor=0.903)
+    False
+    """
+    return floor is None or min(to_subject) >= floor

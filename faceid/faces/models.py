@@ -24,6 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ConfigError
+from .levels import LEVELS, Tail, checked_levels
+
 
 @dataclass(frozen=True)
 class WeightFile:
@@ -121,51 +124,22 @@ class ArcFaceSpec:
         for key in ("mean", "std"):
             if key in data:
                 data[key] = tuple(float(v) for v in data[key])
-        if "levels" in data:
-            data["levels"] = {str(k): float(v) for k, v in dict(data["levels"]).items()}
-        return cls(**data)
+        spec = cls(**data)
+        spec.operating_points()  # refuse bad levels when the file is read
+        return spec
 
     def operating_points(self) -> dict[str, float]:
-        """The levels this spec calibrates: ``levels``, else ``threshold`` as ``standard``."""
-        if self.levels:
-            return {k: v for k, v in self.levels.items() if k in LEVELS}
-        return {"standard": self.threshold} if self.threshold is not None else {}
+        """The levels this spec calibrates: ``levels``, else ``threshold`` as ``standard``;
+        ValueError when they are not finite cuts in [-1, 1] of known levels."""
+        if self.levels is not None:
+            return checked_levels(self.levels, f"{self.name} levels")
+        if self.threshold is None:
+            return {}
+        return checked_levels({"standard": self.threshold}, f"{self.name} threshold")
 
 
-@dataclass(frozen=True)
-class Tail:
-    """A generalised Pareto model of a model's impostor scores above ``u`` (shape ``xi``,
-    scale ``sigma``; ``p_u`` of impostor scores lie above ``u``), fitted by
-    :mod:`faceid.faces.tail`. Closed forms, so the service needs no scipy.
-
-    >>> round(Tail(u=0.8, p_u=0.1, xi=-0.2, sigma=0.02).threshold(1e-4), 4)
-    0.8748
-    """
-
-    u: float
-    p_u: float
-    xi: float
-    sigma: float
-
-    def far(self, threshold: float) -> float:
-        """Modelled share of impostor pairs at or above ``threshold`` (above ``u`` only)."""
-        z = max(threshold - self.u, 0.0) / self.sigma
-        if self.xi == 0:
-            return self.p_u * math.exp(-z)
-        base = 1.0 + self.xi * z
-        return self.p_u * base ** (-1.0 / self.xi) if base > 0 else 0.0
-
-    def threshold(self, far: float) -> float:
-        """The similarity whose modelled false-accept rate is ``far`` (< ``p_u``)."""
-        q = far / self.p_u
-        if self.xi == 0:
-            return self.u - self.sigma * math.log(q)
-        return self.u + self.sigma / self.xi * (q ** (-self.xi) - 1.0)
-
-
-#: Operating points, strictest last, and the false-accept rate each aims at.
-LEVELS: dict[str, float] = {"standard": 1e-4, "high": 1e-6}
-DEFAULT_LEVEL = "standard"
+#: A face scoring below the cut at this false-accept rate is taken for another person.
+SAME_PERSON_FAR = 1e-2
 
 
 @dataclass(frozen=True)
@@ -198,10 +172,18 @@ class ModelCard:
         tightened = math.ceil(self.tail.threshold(LEVELS[level] / frames) * 1000) / 1000
         return max(self.levels[level], tightened)
 
+    def same_person_floor(self) -> float | None:
+        """The similarity below which a face is taken for somebody else: the fitted
+        threshold at FAR 1e-2 (99% of strangers fall below it), rounded down. None
+        without a fitted tail."""
+        if self.tail is None:
+            return None
+        return math.floor(self.tail.threshold(SAME_PERSON_FAR) * 1000) / 1000
+
     @property
     def threshold(self) -> float | None:
         """The ``standard`` level's threshold, the default for every verdict."""
-        return self.levels.get(DEFAULT_LEVEL)
+        return self.levels.get("standard")
 
 
 #: How the levels of the measured cards were derived (bench/levels.py regenerates them).
@@ -258,51 +240,6 @@ CARDS: dict[str, ModelCard] = {
 }
 
 
-@dataclass(frozen=True)
-class Preset:
-    """A named pipeline (``FACEID_PIPELINE``): detector, embedder and ArcFace weights,
-    and the weight files it needs downloaded (none for the offline default)."""
-
-    name: str
-    detector: str
-    embedder: str
-    arcface_model: str | None
-    why: str
-
-    @property
-    def weights(self) -> tuple[str, ...]:
-        needed = {"yunet": "yunet", "retinaface-onnx": "retinaface-mnet025"}
-        files = [needed[self.detector]] if self.detector in needed else []
-        return (*files, *([self.arcface_model] if self.arcface_model else []))
-
-    def settings(self) -> dict[str, str]:
-        out = {"detector": self.detector, "embedder": self.embedder}
-        return {**out, **({"arcface_model": self.arcface_model} if self.arcface_model else {})}
-
-
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in (
-        Preset(
-            "default",
-            "hog",
-            "dlib",
-            None,
-            "offline: weights ship in pip packages; 0 false accepts and 3.1% false rejects "
-            "at standard on identities.csv; about 160 ms per face on 2 cores",
-        ),
-        Preset(
-            "recommended",
-            "yunet",
-            "arcface",
-            "mobilefacenet-arcface",
-            "0 false accepts and 2.5% false rejects at standard on identities.csv, wider "
-            "genuine/impostor separation (d' 7.4 against 5.4), about 6x faster per face; "
-            "needs two downloads (yunet, mobilefacenet-arcface: 4 MB)",
-        ),
-    )
-}
-
 #: ArcFace weight ids (``FACEID_ARCFACE_MODEL``) -> their card.
 ARCFACE: dict[str, ModelCard] = {c.weight: c for c in CARDS.values() if c.spec and c.weight}
 
@@ -315,7 +252,10 @@ def card(model_id: str) -> ModelCard | None:
 def custom_card(path: Path) -> ModelCard:
     """The card of a custom ArcFace ``.onnx`` file, from the ``.json`` spec beside it."""
     meta = path.with_suffix(".json")
-    spec = ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
+    try:
+        spec = ArcFaceSpec.from_json(meta) if meta.is_file() else ArcFaceSpec(name=path.stem)
+    except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        raise ConfigError(f"{meta}: {exc}") from exc
     levels = spec.operating_points()
     return ModelCard(
         id=f"arcface:{spec.name}",

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .models import Tail
+from .levels import Tail
 
 #: Share of the impostor scores (the highest) that the tail model is fitted on.
 TAIL_FRACTION = 0.1

@@ -41,7 +41,12 @@ def decide(ctx: Context, lock: Lock, samples: list[Sample]) -> tuple[str | None,
     frames = [(hit.subject_id, hit.similarity) if hit else (None, -1.0) for hit in best]
     single = ctx.threshold(lock.level)
     subject_id, reason = fusion.decide(frames, single, ctx.visit_threshold(lock.level, len(frames)))
-    return subject_id, reason, [similarity for _, similarity in frames]
+    sims = [similarity for _, similarity in frames]
+    if subject_id is not None and len(samples) > 1:
+        hits = [index.best(s.vector, only=[subject_id]) for s in samples]
+        if not fusion.one_person([h.similarity if h else -1.0 for h in hits], ctx.floor()):
+            return None, "mixed_faces", sims
+    return subject_id, reason, sims
 
 
 def unlock(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
-from ..faces.compare import level_threshold
+from ..faces.levels import level_threshold
 from ..faces.models import ModelCard
 from ..store import Lock, Store, Subject
 from .keys import Principal
@@ -94,18 +94,20 @@ def set_level(
     store: Store, who: Principal, lock_id: str, level: str, card: ModelCard
 ) -> dict[str, Any]:
     """Move a door to another operating point; audited."""
-    before = find_lock(store, who.org_id, lock_id)
+    find_lock(store, who.org_id, lock_id)
     level_threshold(card, level)
-    store.set_lock_level(who.org_id, lock_id, level)
+    previous = store.set_lock_level(who.org_id, lock_id, level)
+    if previous is None:  # deleted meanwhile
+        raise NotFound(f"No lock '{lock_id}' in this organisation.")
     store.audit(
         who.org_id,
         "lock.level",
         key_id=who.key_id,
         lock_id=lock_id,
         level=level,
-        previous=before.level,
+        previous=previous,
     )
-    return {**find_lock(store, who.org_id, lock_id).to_json()}
+    return find_lock(store, who.org_id, lock_id).to_json()
 
 
 def list_locks(store: Store, who: Principal, limit: int, offset: int) -> dict[str, Any]:

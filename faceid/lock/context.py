@@ -11,16 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ModelPinned
-from ..faces.compare import level_threshold
+from ..faces.levels import level_threshold
+from ..faces.models import ModelCard
 from ..faces.pipeline import Pipeline
 from ..settings import Settings
 from ..store import Store, Subject
 from .catalogue import find_subject
 from .index import IndexCache
 from .keys import Principal
-
-#: The threshold used for a custom model whose spec names none (not calibrated).
-UNCALIBRATED_THRESHOLD = 0.5
 
 
 @dataclass
@@ -30,6 +28,7 @@ class Context:
     pipeline: Pipeline
     settings: Settings
     caller: Principal
+    card: ModelCard  # the service's model card, read once (levels, tail)
 
     @property
     def org_id(self) -> str:
@@ -38,14 +37,15 @@ class Context:
     def threshold(self, level: str | None = None) -> float:
         """The cosine cut of ``level`` (default: the service's ``FACEID_LEVEL``); 422 when the
         model has no such level, 0.5 for a custom model calibrated for none."""
-        card = self.pipeline.card
-        if not card.levels:
-            return UNCALIBRATED_THRESHOLD
-        return level_threshold(card, level or self.settings.level)[1]
+        return level_threshold(self.card, level or self.settings.level)[1]
+
+    def floor(self) -> float | None:
+        """Below this similarity a frame shows somebody else (None: no fitted tail)."""
+        return self.card.same_person_floor()
 
     def visit_threshold(self, level: str, frames: int) -> float | None:
         """What the best of ``frames`` frames must reach (None: every frame must match)."""
-        return self.pipeline.card.visit_threshold(level, frames)
+        return self.card.visit_threshold(level, frames)
 
     def check_model(self, pin: bool = False) -> None:
         """Refuse (409) when the gallery was built with a model other than the pipeline's."""

@@ -23,14 +23,20 @@ class LocksMixin(SqlCore):
             )
         return lock
 
-    def set_lock_level(self, org_id: str, lock_id: str, level: str) -> bool:
+    def set_lock_level(self, org_id: str, lock_id: str, level: str) -> str | None:
+        """The lock's level before the change, or None when there is no such lock."""
         with self.tx() as cur:
-            cur = self._exec(
+            row = self._exec(
+                cur, "SELECT level FROM locks WHERE org_id = ? AND id = ?", (org_id, lock_id)
+            ).fetchone()
+            if row is None:
+                return None
+            self._exec(
                 cur,
                 "UPDATE locks SET level = ? WHERE org_id = ? AND id = ?",
                 (level, org_id, lock_id),
             )
-            return bool(cur.rowcount)
+            return str(row[0])
 
     def lock(self, org_id: str, lock_id: str) -> Lock | None:
         with self.tx(write=False) as cur:

@@ -34,7 +34,7 @@ def create_lock() -> Any:
     who = caller("admin")
     body = json_body(LockIn)
     level = body.level or services().settings.level
-    card = services().pipeline_config.card
+    card = services().card
     return jsonify(catalogue.create_lock(store(), who, body.name, level, card)), 201
 
 
@@ -46,7 +46,7 @@ def set_level(lock_id: str) -> Any:
     """Move a door to the ``standard`` or ``high`` level."""
     who = caller("admin")
     level = json_body(LockLevel).level
-    card = services().pipeline_config.card
+    card = services().card
     return jsonify(catalogue.set_level(store(), who, lock_id, level, card))
 
 

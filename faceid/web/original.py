@@ -61,7 +61,7 @@ def index() -> Any:
     """Service information: version, models, the active model's levels, links."""
     svc = services()
     cfg = svc.settings
-    card = svc.pipeline_config.card
+    card = svc.card
     models: dict[str, Any] = {"detector": cfg.detector, "embedder": cfg.embedder}
     if cfg.embedder == "arcface":
         models["arcface_model"] = cfg.arcface_model
@@ -138,6 +138,6 @@ def compare_embeddings() -> Any:
         threshold=body["threshold"],
         level=body["level"],
         model=body["model"],
-        default=services().pipeline_config.card,
+        default=services().card,
     )
     return jsonify(result)

@@ -65,7 +65,7 @@ def context(*scopes: str) -> Context:
     """Everything a lock decision needs, for a caller with one of ``scopes``."""
     svc = services()
     who = caller(*scopes)
-    return Context(svc.store, svc.index, svc.pipeline, svc.settings, who)
+    return Context(svc.store, svc.index, svc.pipeline, svc.settings, who, svc.card)
 
 
 # -- bodies and queries ------------------------------------------------------------------

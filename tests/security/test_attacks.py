@@ -48,17 +48,18 @@ def test_identify_is_no_oracle(site: Site):
 
 
 def test_failed_unlock_tells_nothing(site: Site):
-    """No similarity for the best of 10 strangers' frames: one attempt cannot rank
-    candidate images (and 10 frames are held to the threshold at FAR/10)."""
+    """The owner's photo held up among 9 frames of the intruder: locked, with no
+    similarity for the best frame, so one attempt cannot rank candidate images either."""
     key = site.new_key("unlock", locks=(site.lock,))
     lock = site.lock
     files = [("frames", (f"f{i}.jpg", BIDEN.read_bytes())) for i in range(9)]
-    files.append(("frames", ("s.jpg", STRANGER.read_bytes())))
+    files.append(("frames", ("o.jpg", OBAMA.read_bytes())))
     r = site.call(key, "POST", f"/v1/locks/{lock}/unlock", files=files)
     assert r.status_code == 200
     body = r.json()
     assert body["verdict"] == "locked" and body["reason"] == "no_match"
     assert not SCORES & set(body), body
+    assert site.audit("unlock", lock_id=lock)[-1]["detail"]["reason"] == "mixed_faces"
     site.unlock(key, lock, OBAMA)  # the owner opens it: the attempt above stays counted
 
 
