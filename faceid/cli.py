@@ -6,6 +6,8 @@ faceid models pull ID [ID ...]  download and verify (needs internet); an ID may 
 faceid models check             verify every present file; exit 1 on a bad one
 faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
 faceid init-db | keys ...       the store's commands (:mod:`faceid.store.cli`)
+faceid embed | similarity | cluster | search
+                                batch tools for researchers (:mod:`faceid.batch`)
 
 Every command reads the same :class:`~faceid.settings.Settings` as the server.
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import click
 
+from .batch.cli import COMMANDS as BATCH_COMMANDS
 from .errors import FaceIdError
 from .faces.models import WEIGHTS
 from .faces.presets import PRESETS
@@ -40,7 +43,7 @@ def main(verbose: bool) -> None:
     )
 
 
-for _command in STORE_COMMANDS:
+for _command in (*STORE_COMMANDS, *BATCH_COMMANDS):
     main.add_command(_command)
 
 
