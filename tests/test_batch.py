@@ -133,3 +133,29 @@ def test_bad_inputs_are_refused_with_a_message(identities, tmp_path):
     assert r.returncode == 1 and "No face" in r.stderr
     r = faceid("search", npz, EXAMPLES / "obama.jpg", "--embedder", "arcface", check=False)
     assert r.returncode == 2 and "dlib-resnet-v1" in r.stderr
+
+
+@pytest.mark.slow
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    """README's ``faceid.batch`` example, run as it is from a scratch folder."""
+    import re
+
+    from .conftest import SHARED
+
+    text = (ROOT / "README.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(block.replace("../shared", str(SHARED)), namespace)  # noqa: S102
+    assert len(set(namespace["people"].tolist())) >= 19
+    assert namespace["matrix"].shape == (len(namespace["faces"]),) * 2
+    assert (tmp_path / "faces.npz").is_file() and (tmp_path / "faces.csv").is_file()
+
+
+def test_largest_keeps_one_face_per_image():
+    from faceid.batch import embed_folder
+
+    two = [EXAMPLES / "two_people.jpg"]
+    assert len(embed_folder(two, workers=1)) == 2
+    only = embed_folder(two, largest=True, workers=1)
+    assert len(only) == 1 and only.face_index.tolist() == [0]

@@ -50,5 +50,5 @@ def test_verification_study_runs_with_its_figures():
         for output in cell.get("outputs", [])
         if {"image/png", "image/jpeg"} & set(output.get("data", {}))
     ]
-    # detections, crops, two score figures, four strips of hardest pairs
-    assert len(images) == 8
+    # detections, crops, two score figures, four strips of hardest pairs, contact sheets
+    assert len(images) == 9

@@ -58,6 +58,8 @@ def _embed(path: Path) -> tuple[str, Rows | str]:
     except (FaceIdError, OSError) as exc:
         return str(path), f"unreadable: {getattr(exc, 'message', exc)}"
     faces = pipe.detect(image, largest_only=_worker["largest"])
+    if _worker["largest"]:
+        faces = faces[:1]  # detect's flag is a hint: smaller faces may still come back
     if not faces:
         return str(path), "no_face"
     vectors = pipe.embed([(image, face) for face in faces])
