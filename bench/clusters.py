@@ -44,7 +44,8 @@ def main() -> None:
     ids = SHARED / "faces" / "identities.csv"
     identity_of = {str(ids.parent / p): who for p, who in read_identities(ids).items()}
     lines = [
-        "| detector | model | photos | clusters (people: 19) | adjusted Rand index | seconds |",
+        "| detector | model | photos | clusters (people: 19) | adjusted Rand index "
+        "| seconds (embed + cluster, 2 processes) |",
         "|---|---|---|---|---|---|",
     ]
     for detector in args.detectors.split(","):

@@ -16,7 +16,7 @@ import pytest
 from faceid.batch import FaceSet, find_images
 from faceid.faces.verification import read_identities
 
-from .conftest import EXAMPLES, FACES, ROOT, needs_faces
+from .conftest import EXAMPLES, FACES, ROOT, needs_faces, needs_models
 
 pytestmark = needs_faces
 
@@ -147,7 +147,8 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(block.replace("../shared", str(SHARED)), namespace)  # noqa: S102
-    assert len(set(namespace["people"].tolist())) >= 19
+    assert len(namespace["people"]) == len(namespace["faces"]) >= 60  # 63 photos there
+    assert len(set(namespace["people"].tolist())) >= 10
     assert namespace["matrix"].shape == (len(namespace["faces"]),) * 2
     assert (tmp_path / "faces.npz").is_file() and (tmp_path / "faces.csv").is_file()
 
@@ -159,3 +160,19 @@ def test_largest_keeps_one_face_per_image():
     assert len(embed_folder(two, workers=1)) == 2
     only = embed_folder(two, largest=True, workers=1)
     assert len(only) == 1 and only.face_index.tolist() == [0]
+
+
+@needs_models
+@pytest.mark.slow
+def test_readme_clusters_script_runs(tmp_path):
+    """bench/clusters.py, README's source for the adjusted Rand indexes, on one detector."""
+    out = tmp_path / "clusters.md"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "clusters.py"), "--detectors", "yunet", "--out", out],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| yunet |")]
+    assert len(rows) == 2 and all(float(row.split("|")[5]) >= 0.95 for row in rows)
