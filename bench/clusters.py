@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("FACEID_MODELS_DIR", str(SHARED / "models"))
-    ids = SHARED / "faces" / "identities.csv"
+    ids = (SHARED / "faces" / "identities.csv").resolve()  # faceset paths are resolved
     identity_of = {str(ids.parent / p): who for p, who in read_identities(ids).items()}
     lines = [
         "| detector | model | photos | clusters (people: 19) | adjusted Rand index "

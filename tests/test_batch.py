@@ -50,10 +50,12 @@ def test_embed_the_shared_faces_with_a_corrupt_and_a_faceless_image(tmp_path):
     extra.mkdir()
     (extra / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     (extra / "blank.png").write_bytes(_blank_png())
+    (extra / "thin.png").write_bytes(_blank_png((1, 5000)))  # trips the detector's resize
     out = tmp_path / "all.npz"
     result = faceid("embed", FACES, extra, "--out", out)
     summary = json.loads(result.stdout)
-    assert summary["images"] == len(find_images([FACES])) + 2
+    assert summary["images"] == len(find_images([FACES])) + 3
+    assert summary["failed"][str(extra / "thin.png")].startswith("error")
     assert summary["failed"][str(extra / "broken.jpg")].startswith("unreadable")
     assert summary["failed"][str(extra / "blank.png")] == "no_face"
     assert f"skipped {extra / 'broken.jpg'}" in result.stderr
@@ -68,10 +70,10 @@ def test_embed_the_shared_faces_with_a_corrupt_and_a_faceless_image(tmp_path):
     assert [r["face"] for r in two_people] == ["0", "1"]  # every face, not only the largest
 
 
-def _blank_png() -> bytes:
+def _blank_png(shape: tuple[int, int] = (200, 200)) -> bytes:
     import cv2
 
-    ok, data = cv2.imencode(".png", np.full((200, 200, 3), 200, np.uint8))
+    ok, data = cv2.imencode(".png", np.full((*shape, 3), 200, np.uint8))
     assert ok
     return data.tobytes()
 
@@ -123,8 +125,11 @@ def test_bad_inputs_are_refused_with_a_message(identities, tmp_path):
     )
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
-    r = faceid("cluster", junk, "--out", tmp_path / "c.csv", check=False)
-    assert r.returncode == 1 and "not a face set" in r.stderr
+    matrix = tmp_path / "matrix.npy"
+    np.save(matrix, np.eye(3))
+    for wrong in (junk, matrix):
+        r = faceid("cluster", wrong, "--out", tmp_path / "c.csv", check=False)
+        assert r.returncode == 1 and "not a face set" in r.stderr
     r = faceid("search", npz, EXAMPLES / "obama.jpg", "--top-k", "0", check=False)
     assert r.returncode == 2
     blank = tmp_path / "blank.png"
@@ -176,3 +181,18 @@ def test_readme_clusters_script_runs(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [line for line in out.read_text().splitlines() if line.startswith("| yunet |")]
     assert len(rows) == 2 and all(float(row.split("|")[5]) >= 0.95 for row in rows)
+
+
+def test_an_empty_set_and_a_custom_models_levels(tmp_path):
+    from faceid.batch import cluster, search
+
+    empty = FaceSet.of_vectors("dlib-resnet-v1", np.zeros((0, 128)), [])
+    assert search(empty, np.ones(128)) == [] and cluster(empty).tolist() == []
+    custom = FaceSet.of_vectors("arcface:mine", np.eye(2, 4), ["a.jpg", "b.jpg"])
+    custom.levels = {"standard": 0.2}
+    path, index = custom.save(tmp_path / "custom")  # .npz is added
+    loaded = FaceSet.load(path)
+    assert path.suffix == ".npz" and index.is_file() and loaded.levels == {"standard": 0.2}
+    assert search(loaded, np.array([1.0, 0.1, 0, 0]), top_k=1)[0]["match"]
+    plain = FaceSet.of_vectors("arcface:other", np.eye(2, 4), ["a.jpg", "b.jpg"])
+    assert cluster(plain).tolist() == [0, 1]  # calibrated for nothing: standard at 0.5

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,17 +27,20 @@ def similarity_matrix(faces: FaceSet) -> np.ndarray:
     return np.clip(faces.vectors @ faces.vectors.T, -1.0, 1.0).astype(np.float32)
 
 
+class _Levels(NamedTuple):
+    id: str
+    levels: dict[str, float]
+
+
 def cut(faces: FaceSet, level: str = DEFAULT_LEVEL, threshold: float | None = None) -> float:
     """The similarity at or above which two faces are one person: ``threshold``, else the
-    model's ``level``."""
+    ``level`` of the model the set was made with (its recorded levels, else the registry's;
+    a model calibrated for none: ``standard`` at 0.5)."""
     if threshold is not None:
         return threshold
     known = model_card(faces.model_id)
-    if known is None:
-        raise InvalidParameter(
-            f"{faces.model_id} is not a known model: give a threshold for its vectors."
-        )
-    return level_threshold(known, level)[1]
+    levels = faces.levels or (dict(known.levels) if known else {})
+    return level_threshold(_Levels(faces.model_id, levels), level)[1]
 
 
 def cluster(
@@ -67,6 +70,10 @@ def search(
     threshold: float | None = None,
 ) -> list[dict[str, Any]]:
     """The ``top_k`` faces closest to ``vector``, best first, and whether each matches."""
+    if not len(faces):
+        return []
+    if len(vector) != faces.dim:
+        raise InvalidParameter(f"a {len(vector)}-value vector against {faces.dim}-value faces")
     if not 1 <= top_k <= max(len(faces), 1):
         top_k = max(1, min(top_k, len(faces)))
     limit = cut(faces, level, threshold)

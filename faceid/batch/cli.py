@@ -79,7 +79,7 @@ def embed_cmd(
                 yield item
 
     faces = embed_folder(paths, config, largest=largest, workers=workers or None, progress=progress)
-    index = faces.save(out)
+    out, index = faces.save(out)
     for path, reason in sorted(faces.failed.items()):
         click.echo(f"skipped {path}: {reason}", err=True)
     summary = {
@@ -134,7 +134,7 @@ def cluster_cmd(
     require_extra("scipy", "eval")
     faces = FaceSet.load(faces_file)
     labels = cluster(faces, level, threshold)
-    with out.open("w", newline="") as fh:
+    with out.open("w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
         writer = csv.writer(fh)
         writer.writerow(["row", "path", "face", "cluster"])
         for i, label in enumerate(labels.tolist()):
@@ -159,6 +159,7 @@ def cluster_cmd(
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--top-k", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--level", type=click.Choice(["standard", "high"]), default="standard")
+@click.option("--threshold", type=click.FloatRange(-1, 1), help="Match cut instead of the level.")
 @_pipeline_options
 @_friendly
 def search_cmd(
@@ -166,6 +167,7 @@ def search_cmd(
     image: Path,
     top_k: int,
     level: str,
+    threshold: float | None,
     detector: str | None,
     embedder: str | None,
     arcface_model: str | None,
@@ -188,7 +190,8 @@ def search_cmd(
     if not found:
         raise NoFace(f"No face was found in {image}.")
     vector = pipe.embed([(picture, found[0])])[0]
-    click.echo(json.dumps({"image": str(image), "hits": search(faces, vector, top_k, level)}))
+    hits = search(faces, vector, top_k, level, threshold)
+    click.echo(json.dumps({"image": str(image), "hits": hits}))
 
 
 COMMANDS = [embed_cmd, similarity_cmd, cluster_cmd, search_cmd]

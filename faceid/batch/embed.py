@@ -1,22 +1,27 @@
 """Embed every image under some paths, on every core.
 
-Each worker process loads the pipeline once and embeds whole images; an image that
-cannot be read, or holds no face, is recorded in :attr:`FaceSet.failed`, never raised.
+The parent loads the pipeline once (so a bad setting or a missing weight file fails
+before any work) and embeds in-process with one worker; with more, each worker process
+is started clean (``forkserver``: no model or thread is inherited) and loads its own.
+An image that cannot be read, holds no face, or trips the pipeline is recorded in
+:attr:`FaceSet.failed`, never raised.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import FaceIdError
+from ..errors import FaceIdError, ModelUnavailable
 from ..faces import quality
 from ..faces.media import decode_image
 from ..faces.pipeline import Pipeline, PipelineConfig
@@ -25,11 +30,11 @@ from .faceset import FaceSet
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-MAX_PIXELS = 100_000_000
+MAX_PIXELS = 100_000_000  # a researcher's photos may be large; still refused before decoding
 
 # (face index, vector, box, landmarks, quality) for each face of one image, or why none
 Rows = list[tuple[int, np.ndarray, np.ndarray, np.ndarray, float]]
-_worker: dict[str, Any] = {}
+_worker: dict[str, Any] = {}  # in a worker process only: its pipeline and options
 
 
 def find_images(paths: Iterable[Path]) -> list[Path]:
@@ -45,6 +50,28 @@ def find_images(paths: Iterable[Path]) -> list[Path]:
     return sorted(p for p in found if p.is_file())
 
 
+def embed_image(pipe: Pipeline, path: Path, largest: bool) -> Rows | str:
+    """The faces of one image, or why there are none (never raises)."""
+    try:
+        image = decode_image(path.read_bytes(), MAX_PIXELS)
+    except (FaceIdError, OSError) as exc:
+        return f"unreadable: {getattr(exc, 'message', exc)}"
+    try:
+        faces = pipe.detect(image, largest_only=largest)
+        if largest:
+            faces = faces[:1]  # detect's flag is a hint: smaller faces may still come back
+        if not faces:
+            return "no_face"
+        vectors = pipe.embed([(image, face) for face in faces])
+        return [
+            (i, vectors[i], face.box, face.landmarks, quality.assess(image, face)["score"])
+            for i, face in enumerate(faces)
+        ]
+    except Exception as exc:  # noqa: BLE001 - one odd image must not end a batch
+        log.warning("%s: %s", path, exc)
+        return f"error: {type(exc).__name__}: {exc}"
+
+
 def _start(config: PipelineConfig, largest: bool) -> None:
     """Worker start: the pipeline, loaded once per process."""
     _worker["pipe"] = Pipeline.load(config)
@@ -52,29 +79,25 @@ def _start(config: PipelineConfig, largest: bool) -> None:
 
 
 def _embed(path: Path) -> tuple[str, Rows | str]:
-    pipe: Pipeline = _worker["pipe"]
-    try:
-        image = decode_image(path.read_bytes(), MAX_PIXELS)
-    except (FaceIdError, OSError) as exc:
-        return str(path), f"unreadable: {getattr(exc, 'message', exc)}"
-    faces = pipe.detect(image, largest_only=_worker["largest"])
-    if _worker["largest"]:
-        faces = faces[:1]  # detect's flag is a hint: smaller faces may still come back
-    if not faces:
-        return str(path), "no_face"
-    vectors = pipe.embed([(image, face) for face in faces])
-    return str(path), [
-        (i, vectors[i], face.box, face.landmarks, quality.assess(image, face)["score"])
-        for i, face in enumerate(faces)
-    ]
+    return str(path), embed_image(_worker["pipe"], path, _worker["largest"])
 
 
-def _results(files: Sequence[Path], workers: int) -> Iterator[tuple[str, Rows | str]]:
+def _results(
+    pipe: Pipeline, config: PipelineConfig, files: Sequence[Path], largest: bool, workers: int
+) -> Iterator[tuple[str, Rows | str]]:
     if workers <= 1:
-        yield from map(_embed, files)
+        yield from ((str(path), embed_image(pipe, path, largest)) for path in files)
         return
-    with ProcessPoolExecutor(workers, initializer=_start, initargs=_worker["args"]) as pool:
-        yield from pool.map(_embed, files, chunksize=2)
+    # one ONNX thread per process: the processes share the cores
+    config = dataclasses.replace(config, onnx_threads=1)
+    context = multiprocessing.get_context("forkserver")
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start, initargs=(config, largest)
+        ) as pool:
+            yield from pool.map(_embed, files, chunksize=2)
+    except BrokenProcessPool as exc:
+        raise ModelUnavailable(f"A worker process died ({exc}); try --workers 1.") from exc
 
 
 def embed_folder(
@@ -88,7 +111,8 @@ def embed_folder(
     """Every face (or only the largest, ``largest=True``) of every image under ``paths``.
 
     ``config``: the pipeline (default: the settings' one); ``workers``: processes (default:
-    every core); ``progress(iterator, total)`` wraps the results (a progress bar, say).
+    every core this process may use); ``progress(iterator, total)`` wraps the results (a
+    progress bar, say). Paths are stored absolute.
 
     >>> faces = embed_folder(["../shared/faces/deepface"], largest=True)  # doctest: +SKIP
     >>> faces.save(Path("faces.npz"))  # doctest: +SKIP
@@ -96,26 +120,22 @@ def embed_folder(
     from ..settings import Settings
 
     config = config or PipelineConfig.from_settings(Settings.load())
-    files = find_images(Path(p) for p in paths)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(files) or 1))
-    if workers > 1:  # one ONNX thread per process: the processes share the cores
-        config = dataclasses.replace(config, onnx_threads=1)
-    _worker["args"] = (config, largest)
-    if workers == 1:
-        _start(config, largest)
-    model_id = config.card.id
+    pipe = Pipeline.load(config)  # fails here, once, on a bad setting or missing weights
+    files = [p.resolve() for p in find_images(Path(p) for p in paths)]
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = max(1, min(workers or usable or 1, len(files) or 1))
     rows: list[tuple[str, int, np.ndarray, np.ndarray, np.ndarray, float]] = []
     failed: dict[str, str] = {}
-    results = _results(files, workers)
+    results = _results(pipe, config, files, largest, workers)
     for path, found in progress(results, len(files)) if progress else results:
         if isinstance(found, str):
             failed[path] = found
         else:
             rows.extend((path, *row) for row in found)
     log.info("embedded %d faces from %d images; %d failed", len(rows), len(files), len(failed))
-    dim = len(rows[0][2]) if rows else 0
+    dim = pipe.embedder.dim
     return FaceSet(
-        model_id,
+        pipe.model_id,
         np.array([r[2] for r in rows], dtype=np.float32).reshape(len(rows), dim),
         [r[0] for r in rows],
         np.array([r[1] for r in rows], dtype=np.int32),
@@ -123,4 +143,5 @@ def embed_folder(
         np.array([r[4] for r in rows], dtype=np.float32).reshape(len(rows), 5, 2),
         np.array([r[5] for r in rows], dtype=np.float32),
         failed,
+        dict(pipe.card.levels),
     )

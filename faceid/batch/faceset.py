@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ from ..errors import InvalidParameter
 class FaceSet:
     """One row per face: its unit vector, source image, index in that image (0 is the
     largest), box ``[x1, y1, x2, y2]``, 5 landmarks and quality score; ``failed`` maps
-    each image that gave no face to why (unreadable, no face)."""
+    each image that gave no face to why (unreadable, no face); ``levels``: the model's
+    operating points when the set was made (a custom model's come from its spec)."""
 
     model_id: str
     vectors: np.ndarray
@@ -33,6 +35,7 @@ class FaceSet:
     landmarks: np.ndarray
     quality: np.ndarray
     failed: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of_vectors(cls, model_id: str, vectors: np.ndarray, paths: Sequence[str]) -> FaceSet:
@@ -56,11 +59,16 @@ class FaceSet:
     def dim(self) -> int:
         return int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
 
-    def save(self, path: Path) -> Path:
-        """``path`` (.npz) and a CSV index beside it (``.csv``); returns the CSV's path."""
+    def save(self, path: Path | str) -> tuple[Path, Path]:
+        """The set as ``.npz`` (added to ``path`` when missing) and a CSV index beside it;
+        returns both paths."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
         failed = sorted(self.failed.items())
         np.savez(
             path,
+            levels=np.array(json.dumps(self.levels)),
             model_id=np.array(self.model_id),
             vectors=self.vectors,
             paths=np.array(self.paths, dtype=str),
@@ -71,27 +79,27 @@ class FaceSet:
             failed_paths=np.array([p for p, _ in failed], dtype=str),
             failed_reasons=np.array([r for _, r in failed], dtype=str),
         )
-        index = Path(path).with_suffix(".csv")
-        with index.open("w", newline="") as fh:
+        index = path.with_suffix(".csv")
+        with index.open("w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
             out = csv.writer(fh)
             out.writerow(["row", "path", "face", "x1", "y1", "x2", "y2", "quality"])
             for i, source in enumerate(self.paths):
                 box = [round(float(v), 1) for v in self.boxes[i]]
                 out.writerow([i, source, int(self.face_index[i]), *box, float(self.quality[i])])
-        return index
+        return path, index
 
     @classmethod
     def load(cls, path: Path) -> FaceSet:
         """A set saved by :meth:`save` (no pickles are read); 400 for any other file."""
         try:
             return cls._read(path)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             raise InvalidParameter(f"{path} is not a face set written by faceid embed.") from exc
 
     @classmethod
     def _read(cls, path: Path) -> FaceSet:
         with np.load(path, allow_pickle=False) as data:
-            return cls(
+            faces = cls(
                 str(data["model_id"]),
                 data["vectors"],
                 [str(p) for p in data["paths"]],
@@ -106,4 +114,11 @@ class FaceSet:
                         strict=True,
                     )
                 ),
+                json.loads(str(data["levels"])) if "levels" in data.files else {},
             )
+        n = len(faces.paths)
+        if faces.vectors.ndim != 2 or len(faces.vectors) != n or len(faces.face_index) != n:
+            raise ValueError("rows disagree")
+        if not np.isfinite(faces.vectors).all():
+            raise ValueError("vectors are not finite")
+        return faces

@@ -50,6 +50,8 @@ def _tile(faces: FaceSet, row: int) -> np.ndarray:
     h, w = image.shape[:2]
     top, bottom = int(max(y1 - pad, 0)), int(min(y2 + pad, h))
     left, right = int(max(x1 - pad, 0)), int(min(x2 + pad, w))
+    if bottom <= top or right <= left:  # the image changed since it was embedded
+        return np.full((TILE, TILE, 3), 128, np.uint8)
     return cv2.resize(image[top:bottom, left:right], (TILE, TILE))
 
 
@@ -64,6 +66,7 @@ def contact_sheets(faces: FaceSet, labels: np.ndarray, folder: Path) -> list[Pat
         lines = [np.hstack(tiles[i : i + COLUMNS]) for i in range(0, len(tiles), COLUMNS)]
         sheet = np.vstack(lines) if len(rows) > COLUMNS else lines[0][:, : TILE * len(rows)]
         path = folder / f"cluster_{label:03d}.png"
-        cv2.imwrite(str(path), sheet)
+        if not cv2.imwrite(str(path), sheet):
+            raise OSError(f"could not write {path}")
         written.append(path)
     return written
