@@ -11,7 +11,6 @@ detectors (for comparison: the levels themselves come from bench/levels.py).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import platform
@@ -20,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import tables  # noqa: E402
 from faceid.faces.evaluate import (  # noqa: E402
     accuracy,
     best_threshold,
@@ -31,22 +30,14 @@ from faceid.faces.evaluate import (  # noqa: E402
     similarities,
 )
 from faceid.faces.models import CARDS  # noqa: E402
-from faceid.faces.pipeline import Pipeline, PipelineConfig  # noqa: E402
-from faceid.settings import Settings as ServiceSettings  # noqa: E402
+from faceid.faces.pipeline import Pipeline  # noqa: E402
 
 log = logging.getLogger("bench.accuracy")
-SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared")
-EMBEDDERS = {"dlib": "dlib-resnet-v1", "arcface": "arcface:mobilefacenet-arcface"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--detectors", default="hog,yunet,retinaface-onnx,mtcnn")
-    parser.add_argument("--out", type=Path, help="also write the table to this file")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    os.environ.setdefault("FACEID_MODELS_DIR", str(SHARED / "models"))
-    folder = SHARED / "faces" / "deepface"
+    args = tables.start(tables.parser(__doc__))
+    folder = tables.SHARED / "faces" / "deepface"
     lists = {
         "master.csv": read_pairs(folder / "master.csv"),
         "pivot.csv": read_pairs(folder / "face-recognition-pivot.csv"),
@@ -54,14 +45,8 @@ def main() -> None:
     names = {n for pairs in lists.values() for p in pairs for n in (p.left, p.right)}
     rows, scores = [], {}
     for detector in args.detectors.split(","):
-        for embedder in EMBEDDERS:
-            cfg = PipelineConfig.from_settings(
-                ServiceSettings.load(),
-                detector=detector,
-                embedder=embedder,
-                arcface_model="mobilefacenet-arcface",
-            )
-            pipe = Pipeline.load(cfg)
+        for embedder in tables.EMBEDDERS:
+            pipe = Pipeline.load(tables.config(detector, embedder))
             embed_files(pipe, folder, list(names)[:3])  # warm-up
             emb = embed_files(pipe, folder, names)
             per_list = {k: similarities(v, emb) for k, v in lists.items()}
@@ -106,10 +91,7 @@ def main() -> None:
             f"- {model}: {good.min():.3f}..{good.max():.3f} (mean {mean.max():.2%}); "
             f"at {float(np.median(good)):.3f}: {per_detector}"
         )
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    tables.emit(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -15,42 +15,31 @@ accepts and false rejects measured at those thresholds.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import tables  # noqa: E402
 from faceid.faces.evaluate import embed_files  # noqa: E402
 from faceid.faces.levels import LEVELS, Tail  # noqa: E402
 from faceid.faces.models import CARDS  # noqa: E402
-from faceid.faces.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from faceid.faces.pipeline import Pipeline  # noqa: E402
 from faceid.faces.tail import fit_tail, tail_report  # noqa: E402
 from faceid.faces.verification import Scores, read_identities  # noqa: E402
-from faceid.settings import Settings  # noqa: E402
 
 log = logging.getLogger("bench.levels")
-SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared")
-EMBEDDERS = {"dlib": "dlib-resnet-v1", "arcface": "arcface:mobilefacenet-arcface"}
 
 
 def scores_per_detector(embedder: str, detectors: list[str], ids: Path) -> dict[str, Scores]:
     identity_of = read_identities(ids)
     out = {}
     for detector in detectors:
-        cfg = PipelineConfig.from_settings(
-            Settings.load(),
-            detector=detector,
-            embedder=embedder,
-            arcface_model="mobilefacenet-arcface",
-        )
-        emb = embed_files(Pipeline.load(cfg), ids.parent, identity_of)
+        emb = embed_files(Pipeline.load(tables.config(detector, embedder)), ids.parent, identity_of)
         out[detector] = Scores.all_vs_all(identity_of, emb.vectors)
         log.info("%s + %s: %d photos without a face", detector, embedder, len(emb.missing))
     return out
@@ -128,27 +117,20 @@ def plot(fits: dict[str, tuple[np.ndarray, Tail, dict[str, float]]], path: Path)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--detectors", default="hog,yunet,retinaface-onnx,mtcnn")
-    parser.add_argument("--rounds", type=int, default=200, help="bootstrap rounds")
-    parser.add_argument("--out", type=Path, help="also write the tables to this file")
-    parser.add_argument("--plot", type=Path, help="draw the fitted tails to this PNG")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    os.environ.setdefault("FACEID_MODELS_DIR", str(SHARED / "models"))
-    ids = SHARED / "faces" / "identities.csv"
+    options = tables.parser(__doc__)
+    options.add_argument("--rounds", type=int, default=200, help="bootstrap rounds")
+    options.add_argument("--plot", type=Path, help="draw the fitted tails to this PNG")
+    args = tables.start(options)
+    ids = tables.SHARED / "faces" / "identities.csv"
     lines = [f"On {ids.name}; every level rounded up to three decimals.", ""]
     fits = {}
-    for embedder, model in EMBEDDERS.items():
+    for embedder, model in tables.EMBEDDERS.items():
         per_detector = scores_per_detector(embedder, args.detectors.split(","), ids)
         lines += calibrate(model, per_detector, args.rounds)
         pooled = np.concatenate([s.impostor for s in per_detector.values()])
         fit, _ = fit_tail(pooled)
         fits[model] = (pooled, fit, dict(CARDS[model].levels))
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    tables.emit(lines, args.out)
     if args.plot:
         plot(fits, args.plot)
 

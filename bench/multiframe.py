@@ -22,30 +22,27 @@ Single-frame figures count each frame of the same visits as an attempt of its ow
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import tables  # noqa: E402
 from faceid.faces.decoder import VideoLimits  # noqa: E402
 from faceid.faces.evaluate import embed_files  # noqa: E402
 from faceid.faces.fusion import decide, one_person  # noqa: E402
 from faceid.faces.media import decode_video  # noqa: E402
 from faceid.faces.models import ModelCard  # noqa: E402
-from faceid.faces.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from faceid.faces.pipeline import Pipeline  # noqa: E402
 from faceid.faces.verification import read_identities  # noqa: E402
-from faceid.settings import Settings  # noqa: E402
 
 log = logging.getLogger("bench.multiframe")
-SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared")
+
 PIPELINES = {
     "default": {"detector": "hog", "embedder": "dlib"},
     "recommended": {"detector": "yunet", "embedder": "arcface"},
@@ -57,7 +54,7 @@ Visit = tuple[bool, list[float]]
 
 
 def photo_visits(pipe: Pipeline) -> Iterator[Visit]:
-    ids = SHARED / "faces" / "identities.csv"
+    ids = tables.SHARED / "faces" / "identities.csv"
     identity_of = read_identities(ids)
     vectors = embed_files(pipe, ids.parent, identity_of).vectors
     people: dict[str, list[str]] = {}
@@ -86,7 +83,7 @@ def clip_vectors(pipe: Pipeline, path: Path) -> list[np.ndarray | None]:
 
 
 def video_visits(pipe: Pipeline) -> Iterator[Visit]:
-    clips = sorted((SHARED / "faces" / "liveness").glob("*.mp4"))
+    clips = sorted((tables.SHARED / "faces" / "liveness").glob("*.mp4"))
     enrolled, visits = {}, {}
     for clip in clips:
         frames = clip_vectors(pipe, clip)
@@ -130,21 +127,16 @@ def cell(errors: int, attempts: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pipelines", default=",".join(PIPELINES))
-    parser.add_argument("--out", type=Path, help="also write the table to this file")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    os.environ.setdefault("FACEID_MODELS_DIR", str(SHARED / "models"))
+    options = tables.parser(__doc__, detectors=False)
+    options.add_argument("--pipelines", default=",".join(PIPELINES))
+    args = tables.start(options)
     lines = [
         "| pipeline | visits | level | single-frame false rejects | multi-frame false rejects "
         "| single-frame false accepts | multi-frame false accepts |",
         "|---|---|---|---|---|---|---|",
     ]
     for name in args.pipelines.split(","):
-        cfg = PipelineConfig.from_settings(
-            Settings.load(), arcface_model="mobilefacenet-arcface", **PIPELINES[name]
-        )
+        cfg = tables.config(**PIPELINES[name])
         pipe = Pipeline.load(cfg)
         label = f"{name} ({cfg.detector} + {pipe.model_id})"
         for kind, visits in (("photos", photo_visits), ("videos", video_visits)):
@@ -156,10 +148,7 @@ def main() -> None:
                     f"{cell(*r['visit_fr'])} | {cell(*r['frame_fa'])} | {cell(*r['visit_fa'])} |"
                 )
                 log.info(lines[-1])
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    tables.emit(lines, args.out)
 
 
 if __name__ == "__main__":
