@@ -41,3 +41,22 @@ def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     y, x = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
     canvas[y : y + resized.shape[0], x : x + resized.shape[1]] = resized
     return canvas
+
+
+def tilt(image: np.ndarray, degrees: float, axis: str = "vertical") -> np.ndarray:
+    """A printed photo turned by ``degrees`` about its vertical (or horizontal) centre line,
+    as a camera at one image-width's distance sees it: one perspective warp of a plane."""
+    height, width = image.shape[:2]
+    focal = float(width)
+    rotation = cv2.Rodrigues(
+        np.array(
+            [0.0, np.radians(degrees), 0.0]
+            if axis == "vertical"
+            else [np.radians(degrees), 0.0, 0.0]
+        )
+    )[0]
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64)
+    plane = np.c_[corners - (width / 2, height / 2), np.zeros(4)] @ rotation.T + (0, 0, focal)
+    seen = focal * plane[:, :2] / plane[:, 2:] + (width / 2, height / 2)
+    warp = cv2.getPerspectiveTransform(corners.astype(np.float32), seen.astype(np.float32))
+    return cv2.warpPerspective(image, warp, (width, height), borderValue=(128, 128, 128))
