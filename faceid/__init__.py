@@ -11,9 +11,13 @@ The packages tell the architecture::
       settings.py  one typed Settings, read once
       services.py  what one app serves with: settings, store, pipeline, indexes
       web/         the factory, request parsing, OpenAPI, one blueprint per concern
-      faces/       model registry, pipeline, detectors, embedders, alignment, media
+      faces/       model registry, levels, pipeline, detectors, embedders, alignment,
+                   media, multi-frame fusion, evaluation
       lock/        keys and scopes, lookups, enrolment, access decisions, index
       store/       SQLite and PostgreSQL, migrations, encryption, its CLI commands
+      batch/       researchers' tools: embed a folder, similarity, clusters, search
+      liveness/    landmarks, head pose, eye openness, planar motion (the challenge
+                   flow that will use them is not built yet)
       cli.py       the ``faceid`` command
 """
 
