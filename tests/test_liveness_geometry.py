@@ -78,3 +78,32 @@ def test_blinks_close_the_eyes(measure):
     points, _ = poses(measure, clip("blinks_frontal.mp4"))
     openness = [eye_openness(p) for p in points]
     assert min(openness) < 0.2 and np.median(openness) > 0.25
+
+
+def events_of(measure, images, times=None):
+    from faceid.liveness.actions import events, readings
+
+    height, width = images[0].shape[:2]
+    points = [measure(image) for image in images]
+    return [
+        name for _, name in events(readings(points, times or range(len(images)), width, height))
+    ]
+
+
+def test_real_turns_and_blinks_are_read_as_actions(measure):
+    found = events_of(measure, clip("turns_and_blinks.mp4"))
+    assert {"turn_left", "turn_right"} <= set(found) and "flat_turn" not in found
+    assert "blink" in events_of(measure, clip("blinks_frontal.mp4"))
+
+
+def test_a_photo_turned_like_a_sheet_makes_no_turn(measure):
+    still = clip("blinks_frontal.mp4", frames=1)[0]
+    sheet = [tilt(still, degrees) for degrees in (0, -15, -35, -15, 0, 15, 35, 15, 0)]
+    found = events_of(measure, sheet)
+    assert "flat_turn" in found
+    assert not {"turn_left", "turn_right"} & set(found)
+
+
+def test_eyes_alone_make_no_turn(measure):
+    found = events_of(measure, clip("gaze_only_head_still.mp4"))
+    assert not {"turn_left", "turn_right", "flat_turn"} & set(found)
