@@ -29,7 +29,7 @@ from faceid.faces.evaluate import embed_files  # noqa: E402
 from faceid.faces.levels import LEVELS, Tail  # noqa: E402
 from faceid.faces.models import CARDS  # noqa: E402
 from faceid.faces.pipeline import Pipeline  # noqa: E402
-from faceid.faces.tail import fit_tail, tail_report  # noqa: E402
+from faceid.faces.tail import tail_report  # noqa: E402
 from faceid.faces.verification import Scores, read_identities  # noqa: E402
 
 log = logging.getLogger("bench.levels")
@@ -45,11 +45,12 @@ def scores_per_detector(embedder: str, detectors: list[str], ids: Path) -> dict[
     return out
 
 
-def calibrate(model: str, per_detector: dict[str, Scores], rounds: int) -> list[str]:
+def calibrate(
+    model: str, per_detector: dict[str, Scores], rounds: int
+) -> tuple[list[str], np.ndarray, Tail]:
+    """The tables for one model, its pooled impostor scores and their fitted tail."""
     pooled = np.concatenate([s.impostor for s in per_detector.values()])
-    report = tail_report(
-        [s.pairs for s in per_detector.values()], pooled, tuple(LEVELS.values()), rounds
-    )
+    report = tail_report(list(per_detector.values()), tuple(LEVELS.values()), rounds)
     tail = Tail(report["u"], report["p_u"], report["xi"], report["sigma"])
     levels = {name: math.ceil(tail.threshold(far) * 1000) / 1000 for name, far in LEVELS.items()}
     lines = [
@@ -87,7 +88,7 @@ def calibrate(model: str, per_detector: dict[str, Scores], rounds: int) -> list[
             f"| {detector} | {len(s.genuine)} | {len(s.impostor)} | "
             f"{s.impostor.max():.4f} | " + " | ".join(cells) + " |"
         )
-    return [*lines, ""]
+    return [*lines, ""], pooled, tail
 
 
 def plot(fits: dict[str, tuple[np.ndarray, Tail, dict[str, float]]], path: Path) -> None:
@@ -126,9 +127,8 @@ def main() -> None:
     fits = {}
     for embedder, model in tables.EMBEDDERS.items():
         per_detector = scores_per_detector(embedder, args.detectors.split(","), ids)
-        lines += calibrate(model, per_detector, args.rounds)
-        pooled = np.concatenate([s.impostor for s in per_detector.values()])
-        fit, _ = fit_tail(pooled)
+        table, pooled, fit = calibrate(model, per_detector, args.rounds)
+        lines += table
         fits[model] = (pooled, fit, dict(CARDS[model].levels))
     tables.emit(lines, args.out)
     if args.plot:

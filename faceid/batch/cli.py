@@ -67,10 +67,9 @@ def embed_cmd(
     arcface_model: str | None,
 ) -> None:
     """Embed every face of every image under PATHS into one file."""
-    from .embed import embed_folder, find_images
+    from .embed import embed_folder
 
     config = _config(detector, embedder, arcface_model)
-    total = len(find_images(paths))
 
     def progress(results: Iterator[Any], count: int) -> Iterator[Any]:
         with click.progressbar(length=count, label="embedding images", file=sys.stderr) as bar:
@@ -84,7 +83,7 @@ def embed_cmd(
         click.echo(f"skipped {path}: {reason}", err=True)
     summary = {
         "model": faces.model_id,
-        "images": total,
+        "images": len(set(faces.paths)) + len(faces.failed),  # each gave faces or failed
         "faces": len(faces),
         "out": str(out),
         "index": str(index),

@@ -152,7 +152,7 @@ def identity_report(
         "identities": len(set(identity_of.values())),
         "no_face": emb.missing,
         **verification.report(scores, thresholds, rounds),
-        "tail": tail.tail_report([scores.pairs], scores.impostor, rounds=rounds),
+        "tail": tail.tail_report([scores], rounds=rounds),
     }
     if plot_to is not None:
         verification.plot(scores, plot_to, f"{pipe.model_id} on {identities.name}", thresholds)

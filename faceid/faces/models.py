@@ -99,6 +99,14 @@ WEIGHTS: dict[str, WeightFile] = {
 }
 
 
+#: Detectors whose weights are a file of :data:`WEIGHTS` (hog's and MTCNN's ship in pip).
+DETECTOR_WEIGHTS: dict[str, str] = {
+    "yunet": "yunet",
+    "retinaface-onnx": "retinaface-mnet025",
+    "retinaface": "retinaface-resnet50",
+}
+
+
 @dataclass(frozen=True)
 class ArcFaceSpec:
     """How to feed one ArcFace-style ONNX model.

@@ -68,6 +68,10 @@ class PipelineConfig:
     def files(self) -> ModelFiles:
         return ModelFiles(self.models_dir, self.allow_download)
 
+    def detector_file(self) -> Path:
+        """The detector's weight file (:data:`models.DETECTOR_WEIGHTS`), fetched if needed."""
+        return self.files.resolve(models.DETECTOR_WEIGHTS[self.detector])
+
     @property
     def card(self) -> models.ModelCard:
         """The embedding model's card, without loading anything."""
@@ -114,13 +118,13 @@ def _mtcnn(cfg: PipelineConfig) -> Detector:
 def _yunet(cfg: PipelineConfig) -> Detector:
     from .detectors.yunet import YuNetDetector
 
-    return YuNetDetector(cfg.files.resolve("yunet"), max_side=cfg.detect_max_side)
+    return YuNetDetector(cfg.detector_file(), max_side=cfg.detect_max_side)
 
 
 def _retinaface_onnx(cfg: PipelineConfig) -> Detector:
     from .detectors.retinaface_onnx import RetinaFaceOnnxDetector
 
-    session = onnx_session(cfg.files.resolve("retinaface-mnet025"), cfg.onnx_threads)
+    session = onnx_session(cfg.detector_file(), cfg.onnx_threads)
     return RetinaFaceOnnxDetector(session, max_side=cfg.detect_max_side)
 
 
@@ -129,9 +133,7 @@ def _retinaface(cfg: PipelineConfig) -> Detector:
     require_extra("tensorflow", "retinaface")
     from .detectors.retinaface_pkg import RetinaFacePackageDetector
 
-    return RetinaFacePackageDetector(
-        cfg.files.resolve("retinaface-resnet50"), max_side=cfg.detect_max_side
-    )
+    return RetinaFacePackageDetector(cfg.detector_file(), max_side=cfg.detect_max_side)
 
 
 DETECTORS: dict[str, Callable[[PipelineConfig], Detector]] = {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .models import DETECTOR_WEIGHTS
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -23,8 +25,8 @@ class Preset:
 
     @property
     def weights(self) -> tuple[str, ...]:
-        needed = {"yunet": "yunet", "retinaface-onnx": "retinaface-mnet025"}
-        files = [needed[self.detector]] if self.detector in needed else []
+        found = DETECTOR_WEIGHTS.get(self.detector)
+        files = [found] if found else []
         return (*files, *([self.arcface_model] if self.arcface_model else []))
 
     def settings(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .levels import Tail
+from .verification import Scores
 
 #: Share of the impostor scores (the highest) that the tail model is fitted on.
 TAIL_FRACTION = 0.1
@@ -83,15 +84,14 @@ def photo_bootstrap(
 
 
 def tail_report(
-    pair_sets: Sequence[tuple[tuple[str, str, float, bool], ...]],
-    impostor: np.ndarray,
+    sets: Sequence[Scores],
     fars: tuple[float, ...] = (1e-4, 1e-6),
     rounds: int = 200,
 ) -> dict[str, Any]:
-    """The fit of ``impostor`` (every set's impostor scores) and the threshold at each FAR
-    with its photo-bootstrap interval."""
-    fit, exceedances = fit_tail(impostor)
-    intervals = photo_bootstrap(pair_sets, fars, rounds) if rounds else {}
+    """The fit of the pooled impostor scores of ``sets`` (one study, or one per detector
+    over the same photos) and the threshold at each FAR with its photo-bootstrap interval."""
+    fit, exceedances = fit_tail(np.concatenate([s.impostor for s in sets]))
+    intervals = photo_bootstrap([s.pairs for s in sets], fars, rounds) if rounds else {}
     return {
         "model": "generalised Pareto over the top "
         f"{TAIL_FRACTION:.0%} of impostor scores (maximum likelihood)",

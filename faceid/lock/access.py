@@ -29,24 +29,28 @@ def _subject_ref(ctx: Context, subject_id: str) -> dict[str, Any]:
     return {"id": subject_id, "name": subject.name if subject else None}
 
 
-def decide(ctx: Context, lock: Lock, samples: list[Sample]) -> tuple[str | None, str, list[float]]:
+def decide(
+    ctx: Context, lock: Lock, samples: list[Sample]
+) -> tuple[str | None, str, list[float], float]:
     """The granted subject the frames show at the lock's level (or None), the reason
-    (:func:`faceid.faces.fusion.decide`), and each frame's best similarity among the
-    lock's granted subjects."""
+    (:func:`faceid.faces.fusion.decide`), each frame's best similarity among the lock's
+    granted subjects, and the threshold the visit was held to."""
+    single = ctx.threshold(lock.level)
+    visit = ctx.visit_threshold(lock.level, len(samples))
+    cut = single if visit is None else visit
     granted = ctx.store.granted(lock.id)
     if not granted:
-        return None, "no_subject_granted", [-1.0] * len(samples)
+        return None, "no_subject_granted", [-1.0] * len(samples), cut
     index = ctx.index.get(ctx.org_id)
     best = [index.best(s.vector, only=granted) for s in samples]
     frames = [(hit.subject_id, hit.similarity) if hit else (None, -1.0) for hit in best]
-    single = ctx.threshold(lock.level)
-    subject_id, reason = fusion.decide(frames, single, ctx.visit_threshold(lock.level, len(frames)))
+    subject_id, reason = fusion.decide(frames, single, visit)
     sims = [similarity for _, similarity in frames]
     if subject_id is not None and len(samples) > 1:
         hits = [index.best(s.vector, only=[subject_id]) for s in samples]
         if not fusion.one_person([h.similarity if h else -1.0 for h in hits], ctx.floor()):
-            return None, "mixed_faces", sims
-    return subject_id, reason, sims
+            return None, "mixed_faces", sims, cut
+    return subject_id, reason, sims, cut
 
 
 def unlock(
@@ -66,7 +70,7 @@ def unlock(
             samples = faces_from_images(ctx, frames, False, dropped)
         if not samples:
             raise NoFace("No face was found in the frames.", dropped=dropped)
-        subject_id, reason, sims = decide(ctx, lock, samples)
+        subject_id, reason, sims, cut = decide(ctx, lock, samples)
         tried.outcome = "ok" if subject_id else "fail"
     result: dict[str, Any] = {
         "verdict": "unlock" if subject_id else "locked",
@@ -85,7 +89,7 @@ def unlock(
         similarity=round(max(sims), 4),
         similarities=[round(s, 4) for s in sims],
         level=lock.level,
-        threshold=ctx.visit_threshold(lock.level, len(samples)) or ctx.threshold(lock.level),
+        threshold=cut,
         reason=reason,
         frames_used=len(samples),
         shut=list(tried.shut),

@@ -7,6 +7,7 @@ not exist here (404). Writes are audited with the caller's key id.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..errors import NotFound
@@ -94,7 +95,7 @@ def set_level(
     store: Store, who: Principal, lock_id: str, level: str, card: ModelCard
 ) -> dict[str, Any]:
     """Move a door to another operating point; audited."""
-    find_lock(store, who.org_id, lock_id)
+    lock = find_lock(store, who.org_id, lock_id)
     level_threshold(card, level)
     previous = store.set_lock_level(who.org_id, lock_id, level)
     if previous is None:  # deleted meanwhile
@@ -107,7 +108,7 @@ def set_level(
         level=level,
         previous=previous,
     )
-    return find_lock(store, who.org_id, lock_id).to_json()
+    return dataclasses.replace(lock, level=level).to_json()
 
 
 def list_locks(store: Store, who: Principal, limit: int, offset: int) -> dict[str, Any]:
