@@ -81,13 +81,18 @@ def test_blinks_close_the_eyes(measure):
 
 
 def events_of(measure, images, times=None):
-    from faceid.liveness.actions import events, readings
+    """The events of a clip, as :func:`faceid.liveness.clip.analyse` reads them."""
+    from faceid.liveness.actions import events, readings, reference
+    from faceid.liveness.geometry import interocular
+    from faceid.liveness.parallax import parallax
 
     height, width = images[0].shape[:2]
     points = [measure(image) for image in images]
-    return [
-        name for _, name in events(readings(points, times or range(len(images)), width, height))
-    ]
+    ref = reference(points, width, height)
+    box = np.r_[points[ref].min(axis=0), points[ref].max(axis=0)]
+    moved = parallax(images, box, ref, interocular(points[ref]))
+    found = readings(points, times or range(len(images)), width, height, moved)
+    return [name for _, name in events(found)]
 
 
 def test_real_turns_and_blinks_are_read_as_actions(measure):
@@ -98,7 +103,9 @@ def test_real_turns_and_blinks_are_read_as_actions(measure):
 
 def test_a_photo_turned_like_a_sheet_makes_no_turn(measure):
     still = clip("blinks_frontal.mp4", frames=1)[0]
-    sheet = [tilt(still, degrees) for degrees in (0, -15, -35, -15, 0, 15, 35, 15, 0)]
+    # held at each side for two frames, as a turn must be (actions.MIN_RUN)
+    degrees = (0, -15, -35, -35, -15, 0, 15, 35, 35, 15, 0)
+    sheet = [tilt(still, d) for d in degrees]
     found = events_of(measure, sheet)
     assert "flat_turn" in found
     assert not {"turn_left", "turn_right"} & set(found)

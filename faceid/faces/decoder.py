@@ -35,22 +35,27 @@ class DecodeError(Exception):
 class VideoLimits:
     """What one uploaded video may cost: frames sampled, pixels per frame, seconds of
     video, and the decoder child's wall-clock deadline (also its CPU limit) and address
-    space. The parent hands them to the child as command-line arguments."""
+    space, and the longest side a frame is handed back at (0: as decoded; challenge clips
+    are read densely, so their frames are shrunk in the child). The parent hands them to
+    the child as command-line arguments."""
 
     max_frames: int = 16
     max_pixels: int = 8_294_400
     max_seconds: float = 60.0
     deadline_s: float = 30.0
     memory_mb: int = 2048
+    max_side: int = 0
 
     def to_argv(self) -> list[str]:
         values = (self.max_frames, self.max_pixels, self.max_seconds, self.deadline_s)
-        return [str(v) for v in (*values, self.memory_mb)]
+        return [str(v) for v in (*values, self.memory_mb, self.max_side)]
 
     @classmethod
     def from_argv(cls, argv: list[str]) -> VideoLimits:
-        frames, pixels, seconds, deadline, memory = argv
-        return cls(int(frames), int(pixels), float(seconds), float(deadline), int(memory))
+        frames, pixels, seconds, deadline, memory, side = argv
+        return cls(
+            int(frames), int(pixels), float(seconds), float(deadline), int(memory), int(side)
+        )
 
 
 class Decoder:
@@ -104,7 +109,16 @@ class Decoder:
             time_s = index / self.fps
             if time_s > self.limits.max_seconds:
                 return
-            yield index, round(time_s, 3), image
+            yield index, round(time_s, 3), self._shrink(image)
+
+    def _shrink(self, image: np.ndarray) -> np.ndarray:
+        side = self.limits.max_side
+        height, width = image.shape[:2]
+        if not side or max(height, width) <= side:
+            return image
+        scale = side / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
     def _wanted(self) -> list[int]:
         n = self.limits.max_frames

@@ -2,8 +2,15 @@
 
 - :mod:`.landmarks`: dlib's 68-point predictor, run on any detector's box;
 - :mod:`.geometry`: pure measurements on 68 landmarks: eye openness, head pose, and
-  whether two views of a face differ by one plane's perspective (a photo) or not (a head).
+  whether two views of a face differ by one plane's perspective (a photo) or not (a head);
+- :mod:`.parallax`: the same question asked of the face's own texture, followed by
+  optical flow (no face-shaped prior to fool);
+- :mod:`.actions`: turns and blinks read from a clip, turns only from 3-D motion;
+- :mod:`.challenge`: random challenges, and whether a clip's actions answer one;
+- :mod:`.clip`: one face followed through a clip, its actions judged, the frames its
+  identity rests on;
+- :mod:`.evalset`: the evaluation set (genuine answers and attacks) made from real clips.
 
-The challenge flow that uses them (issue: a photo, a tilted print or a replayed clip must
-not open the door) is not built yet; these are its measurements, tested on real clips.
+The service side (issuing challenges, checking answers, budgets) is
+:mod:`faceid.lock.liveness`.
 """

@@ -5,6 +5,8 @@
 - :func:`head_pose`: yaw and pitch in degrees from a generic 3-D face fitted to six
   landmarks (OpenCV's ``solvePnP``). Yaw is from the person's point of view: positive
   when they turn to their left;
+- :func:`rectified_openness`: eye openness after mapping the face, eyes left out, onto a
+  reference view by one homography: a tilted photo's squashed eyes come back open;
 - :func:`planar_residual`: how far two views of a face are from one perspective
   transform of a plane. A photo, however it is tilted, moves every landmark by one
   homography, so the residual stays at landmark noise; a turning head moves its nose
@@ -27,6 +29,9 @@ import numpy as np
 RIGHT_EYE = slice(36, 42)  # the person's right eye (image left in an unmirrored frame)
 LEFT_EYE = slice(42, 48)
 NOSE_TIP, CHIN = 30, 8
+EYES = np.r_[36:48]
+#: Points that stay put when the eyes close or the mouth moves: brows, nose, eye corners.
+STILL_POINTS = np.r_[17:36, 36, 39, 42, 45]
 EYE_OUTER = (36, 45)
 MOUTH_CORNERS = (48, 54)
 
@@ -87,3 +92,19 @@ def planar_residual(a: np.ndarray, b: np.ndarray) -> float:
     moved = cv2.perspectiveTransform(a.reshape(-1, 1, 2).astype(np.float64), homography)
     error = np.sqrt(np.mean(np.sum((moved.reshape(-1, 2) - b) ** 2, axis=1)))
     return float(error / max(interocular(b), 1e-9))
+
+
+def rectified_openness(reference: np.ndarray, points: np.ndarray) -> float:
+    """:func:`eye_openness` of ``points`` once the homography that maps the face's still
+    points (brows, nose, eye corners) onto ``reference`` is undone: a photo tilted towards
+    the camera squashes its eyes along with everything else and stays open here; a blink
+    moves the eyelids alone and closes."""
+    homography, _ = cv2.findHomography(
+        points[STILL_POINTS].astype(np.float64), reference[STILL_POINTS].astype(np.float64), 0
+    )
+    if homography is None:
+        return eye_openness(points)
+    eyes = points[EYES].reshape(-1, 1, 2).astype(np.float64)
+    moved = np.array(points, dtype=np.float64)
+    moved[EYES] = cv2.perspectiveTransform(eyes, homography).reshape(-1, 2)
+    return eye_openness(moved)

@@ -3,6 +3,8 @@ run on the box any detector found."""
 
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -18,10 +20,18 @@ class Landmarks68:
 
         self._predictor: Any = dlib.shape_predictor(frm.pose_predictor_model_location())
         self._rect = dlib.rectangle
+        self._lock = threading.Lock()
 
     def __call__(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """(68, 2) float32 points for the face in ``box`` ``[x1, y1, x2, y2]`` of a BGR image."""
         x1, y1, x2, y2 = (int(round(float(v))) for v in box)
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        shape = self._predictor(rgb, self._rect(x1, y1, x2, y2))
+        with self._lock:
+            shape = self._predictor(rgb, self._rect(x1, y1, x2, y2))
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def shared_landmarks() -> Landmarks68:
+    """One predictor per process (about 100 MB), loaded on first use."""
+    return Landmarks68()

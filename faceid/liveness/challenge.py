@@ -1,0 +1,96 @@
+"""Challenges: a random sequence of actions, and whether a clip's events answer it.
+
+A challenge is 2 to 4 actions drawn from :data:`ACTIONS`: at least one turn, each turn
+at most once, never the same action twice in a row. A clip answers it when its turns are
+exactly the challenge's turns, in order (no turn missing, none added; a turn to the same
+side as the one before, with no other turn between, is the same turn held), and each
+blink the challenge asks for falls between the turns around it. Blinks the challenge does
+not ask for are allowed: people blink without being asked.
+
+>>> judge(["turn_left", "blink", "turn_right"],
+...       [(0.5, "turn_left"), (1.2, "blink"), (2.0, "turn_right")]) is None
+True
+>>> judge(["turn_left", "turn_right"], [(0.5, "turn_right"), (1.5, "turn_left")])
+'challenge_failed:turn_left'
+>>> judge(["blink", "turn_left"], [(0.5, "turn_left"), (1.0, "blink")])
+'challenge_failed:blink'
+>>> judge(["turn_left", "blink"], [(0.2, "flat_turn"), (0.5, "turn_left"), (0.9, "blink")])
+'not_live'
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from ..errors import ConfigError
+from .actions import TURNS
+
+ACTIONS = ("turn_left", "turn_right", "blink")
+
+#: What a door shows for each action; "left" is the person's own left.
+INSTRUCTIONS = {
+    "turn_left": "Turn your head to your left (about 30 degrees), then back to the camera.",
+    "turn_right": "Turn your head to your right (about 30 degrees), then back to the camera.",
+    "blink": "Blink once, looking at the camera.",
+}
+
+
+def valid(actions: Sequence[str]) -> bool:
+    """2 to 4 known actions, at least one turn, each turn once, none twice in a row."""
+    turns = [a for a in actions if a in TURNS]
+    return (
+        2 <= len(actions) <= 4
+        and set(actions) <= set(ACTIONS)
+        and bool(turns)
+        and len(turns) == len(set(turns))
+        and all(a != b for a, b in zip(actions, actions[1:], strict=False))
+    )
+
+
+def draw(rng: random.Random | None = None) -> list[str]:
+    """A random :func:`valid` challenge."""
+    rng = rng or random.SystemRandom()
+    while True:
+        actions = [rng.choice(ACTIONS) for _ in range(rng.randint(2, 4))]
+        if valid(actions):
+            return actions
+
+
+def parse(text: str) -> list[str]:
+    """A fixed challenge (``FACEID_CHALLENGE_ACTIONS``): comma-separated actions."""
+    actions = [a.strip() for a in text.split(",") if a.strip()]
+    if not valid(actions):
+        raise ConfigError(
+            f"FACEID_CHALLENGE_ACTIONS={text!r}: give 2 to 4 of {', '.join(ACTIONS)}, "
+            "separated by commas, with at least one turn, each turn once, and no action "
+            "twice in a row."
+        )
+    return actions
+
+
+def judge(actions: Sequence[str], seen: Sequence[tuple[float, str]]) -> str | None:
+    """None when ``seen`` (time, event) answers ``actions``; else the refusal reason:
+    ``not_live`` (a photo's flat turn), ``challenge_failed:<action>`` (the first action not
+    done in its place) or ``challenge_failed:extra_turn`` (a turn after the last action)."""
+    if any(kind == "flat_turn" for _, kind in seen):
+        return "not_live"
+    pending: list[str] = []
+    for _, kind in seen:
+        last_turn = next((k for k in reversed(pending) if k in TURNS), None)
+        if kind not in TURNS or kind != last_turn:
+            pending.append(kind)
+    for action in actions:
+        if action == "blink":
+            before_turn = pending[: next((i for i, k in enumerate(pending) if k in TURNS), None)]
+            if "blink" not in before_turn:
+                return "challenge_failed:blink"
+            pending = pending[before_turn.index("blink") + 1 :]
+            continue
+        turns = [i for i, kind in enumerate(pending) if kind in TURNS]
+        if not turns or pending[turns[0]] != action:
+            return f"challenge_failed:{action}"
+        pending = pending[turns[0] + 1 :]
+    if any(kind in TURNS for kind in pending):
+        return "challenge_failed:extra_turn"
+    return None
