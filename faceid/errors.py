@@ -24,6 +24,7 @@
     ├── Forbidden                    403 forbidden
     ├── NotFound                     404 not_found
     ├── ModelPinned                  409 model_pinned
+    ├── LivenessRequired             409 liveness_required (ask for a challenge first)
     ├── EnrollmentRejected           422 enrollment_rejected
     ├── FaceMismatch                 422 face_mismatch (new faces must match the subject's)
     ├── TooManyAttempts              429 too_many_attempts (with Retry-After)
@@ -221,6 +222,13 @@ class ModelPinned(FaceIdError):
 
     status = 409
     code = "model_pinned"
+
+
+class LivenessRequired(FaceIdError):
+    """The lock (or enrolment) requires a live challenge clip, and none was sent."""
+
+    status = 409
+    code = "liveness_required"
 
 
 class EnrollmentRejected(FaceIdError):

@@ -8,15 +8,19 @@ nothing heavy happens when the app is built.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from .errors import ConfigError
 from .faces.levels import DEFAULT_LEVEL
 from .faces.pipeline import Pipeline, PipelineConfig
+from .liveness import challenge
 from .lock.index import IndexCache
 from .lock.ratelimit import OpenRateLimit
 from .settings import Settings
 from .store import Store, open_store
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -33,6 +37,13 @@ class Services:
             raise ConfigError(
                 f"FACEID_LEVEL={settings.level}: model {self.card.id} has no such level; "
                 f"its levels: {', '.join(self.card.levels) or 'none'}."
+            )
+        if settings.challenge_actions:
+            challenge.parse(settings.challenge_actions)  # ConfigError names what is wrong
+            log.warning(
+                "FACEID_CHALLENGE_ACTIONS is set: every liveness challenge asks for the same "
+                "actions, which a recorded clip can answer. For tests and demos only.",
+                extra={"actions": settings.challenge_actions},
             )
         self._store = store
         self._pipeline = pipeline

@@ -87,6 +87,13 @@ class Settings(BaseModel):
     enroll_min_quality: float = Field(0.1, ge=0, le=1)
     enroll_templates: int = Field(5, ge=1)
     level: Literal["standard", "high"] = "standard"
+    # -- liveness -------------------------------------------------------------
+    lock_liveness: Literal["off", "challenge"] = "challenge"
+    enroll_liveness: Literal["off", "challenge"] = "off"
+    challenge_ttl_s: float = Field(60, gt=0, le=600)
+    challenge_actions: str = ""
+    challenge_max_frames: int = Field(100, ge=10, le=256)
+    challenge_max_seconds: float = Field(10, gt=0, le=60)
 
     @model_validator(mode="before")
     @classmethod

@@ -40,9 +40,10 @@ def test_a_model_calibrated_for_no_level_runs_standard_at_half(tmp_path):
     assert client.get("/").json["levels"] == {}
     key = create_key(services(app).store, "acme", "admin")[1]
     headers = {"Authorization": f"Bearer {key}"}
-    r = client.post("/v1/locks", json={"name": "door"}, headers=headers)
+    r = client.post("/v1/locks", json={"name": "door", "liveness": "off"}, headers=headers)
     assert r.status_code == 201 and r.json["level"] == "standard"
-    r = client.post("/v1/locks", json={"name": "vault", "level": "high"}, headers=headers)
+    vault = {"name": "vault", "liveness": "off", "level": "high"}
+    r = client.post("/v1/locks", json=vault, headers=headers)
     assert r.status_code == 422 and error_code(r) == "level_unavailable"
     (tmp_path / "b").mkdir()
     with pytest.raises(ConfigError, match="FACEID_LEVEL=high"):

@@ -140,7 +140,7 @@ def readme_blocks() -> list[str]:
 
 def readme_commands() -> list[str]:
     """Every ``curl`` command in README's shell blocks but the walkthrough, run one by one."""
-    blocks = [b for b in readme_blocks() if not b.startswith("# walkthrough")]
+    blocks = [b for b in readme_blocks() if "walkthrough" not in b.splitlines()[0]]
     joined = "\n".join(blocks).replace("\\\n", " ")
     return [line.strip() for line in joined.splitlines() if line.strip().startswith("curl ")]
 

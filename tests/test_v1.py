@@ -94,7 +94,7 @@ def obama(org):
     sid = org.admin.subject("obama")
     r = org.admin.enrol(sid, OBAMA_ENROL)
     assert r.status_code == 201, r.json
-    lock = org.admin.post("/v1/locks", json={"name": "front door"}).json["id"]
+    lock = org.admin.post("/v1/locks", json={"name": "front door", "liveness": "off"}).json["id"]
     assert org.admin.put(f"/v1/locks/{lock}/grants/{sid}").status_code == 201
     return sid, lock
 
@@ -248,7 +248,7 @@ def test_locks_carry_a_level(org, obama):
     sid, front = obama
     levels = CARDS["dlib-resnet-v1"].levels
     assert org.admin.get(f"/v1/locks/{front}").json["level"] == "standard"
-    r = org.admin.post("/v1/locks", json={"name": "vault", "level": "high"})
+    r = org.admin.post("/v1/locks", json={"name": "vault", "liveness": "off", "level": "high"})
     assert r.status_code == 201 and r.json["level"] == "high"
     vault = r.json["id"]
     assert org.admin.put(f"/v1/locks/{vault}/grants/{sid}").status_code == 201
@@ -259,8 +259,8 @@ def test_locks_carry_a_level(org, obama):
     r = org.admin.patch(f"/v1/locks/{front}", json={"level": "high"})
     assert r.status_code == 200 and r.json["level"] == "high"
     assert org.admin.get("/v1/locks").json["items"][0]["level"] == "high"
-    events = [e for e in org.admin.get("/v1/audit").json["items"] if e["action"] == "lock.level"]
-    assert events[-1]["detail"]["previous"] == "standard"
+    events = [e for e in org.admin.get("/v1/audit").json["items"] if e["action"] == "lock.policy"]
+    assert events[-1]["detail"]["previous"] == {"level": "standard"}
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ def test_unlock_grants_and_lockout(org, obama):
     # the owner's face beside a stranger's opens nothing, and the door is told no more
     # than no_match (that would test candidates for free)
     assert mixed["verdict"] == "locked" and mixed["reason"] == "no_match"
-    other_lock = org.admin.post("/v1/locks", json={"name": "back"}).json["id"]
+    other_lock = org.admin.post("/v1/locks", json={"name": "back", "liveness": "off"}).json["id"]
     r = org.unlock.unlock(other_lock, [OBAMA_PROBE]).json
     assert r["verdict"] == "locked" and r["reason"] == "no_match"
     reasons = [
@@ -480,7 +480,7 @@ def test_encrypted_gallery_and_kept_images(store_config):
     api = Api(app.test_client(), create_key(store, "acme", "admin")[1])
     sid = api.subject("obama")
     assert api.enrol(sid, OBAMA_ENROL[:1]).status_code == 201
-    lock = api.post("/v1/locks", json={"name": "d"}).json["id"]
+    lock = api.post("/v1/locks", json={"name": "d", "liveness": "off"}).json["id"]
     api.put(f"/v1/locks/{lock}/grants/{sid}")
     assert api.unlock(lock, [OBAMA_PROBE]).json["verdict"] == "unlock"
     with store.tx() as cur:

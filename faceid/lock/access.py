@@ -12,55 +12,42 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import metrics
-from ..errors import InvalidParameter, NoFace
-from ..faces import fusion
-from ..store import Lock
-from . import attempts
+from ..errors import InvalidParameter, LivenessRequired, MissingField, NoFace
+from . import attempts, liveness
 from .catalogue import find_lock
 from .context import Context
-from .samples import Sample, faces_from_images, faces_from_video
+from .samples import faces_from_images, faces_from_video
+from .verdicts import decide, subject_ref, verdict
 
 #: Frames sampled from an unlock video.
 UNLOCK_VIDEO_FRAMES = 5
 
 
-def _subject_ref(ctx: Context, subject_id: str) -> dict[str, Any]:
-    subject = ctx.store.subject(ctx.org_id, subject_id)
-    return {"id": subject_id, "name": subject.name if subject else None}
-
-
-def decide(
-    ctx: Context, lock: Lock, samples: list[Sample]
-) -> tuple[str | None, str, list[float], float]:
-    """The granted subject the frames show at the lock's level (or None), the reason
-    (:func:`faceid.faces.fusion.decide`), each frame's best similarity among the lock's
-    granted subjects, and the threshold the visit was held to."""
-    single = ctx.threshold(lock.level)
-    visit = ctx.visit_threshold(lock.level, len(samples))
-    cut = single if visit is None else visit
-    granted = ctx.store.granted(lock.id)
-    if not granted:
-        return None, "no_subject_granted", [-1.0] * len(samples), cut
-    index = ctx.index.get(ctx.org_id)
-    best = [index.best(s.vector, only=granted) for s in samples]
-    frames = [(hit.subject_id, hit.similarity) if hit else (None, -1.0) for hit in best]
-    subject_id, reason = fusion.decide(frames, single, visit)
-    sims = [similarity for _, similarity in frames]
-    if subject_id is not None and len(samples) > 1:
-        hits = [index.best(s.vector, only=[subject_id]) for s in samples]
-        if not fusion.one_person([h.similarity if h else -1.0 for h in hits], ctx.floor()):
-            return None, "mixed_faces", sims, cut
-    return subject_id, reason, sims, cut
-
-
 def unlock(
-    ctx: Context, lock_id: str, *, frames: Sequence[bytes], video: bytes | None
+    ctx: Context,
+    lock_id: str,
+    *,
+    frames: Sequence[bytes],
+    video: bytes | None,
+    challenge_id: str | None = None,
 ) -> dict[str, Any]:
     """A verdict for a door at its level: only granted subjects open it, the frames fused
-    so that the visit keeps the level's false-accept rate (:mod:`faceid.faces.fusion`)."""
+    so that the visit keeps the level's false-accept rate (:mod:`faceid.faces.fusion`).
+    With ``challenge_id`` the video must answer that challenge (:mod:`.liveness`); a lock
+    whose policy is ``challenge`` takes nothing else."""
     ctx.caller.check_lock(lock_id)
     lock = find_lock(ctx.store, ctx.org_id, lock_id)
     ctx.check_model()
+    if challenge_id is not None:
+        if video is None:
+            raise MissingField("Send the clip answering the challenge as one 'video'.")
+        return liveness.unlock(ctx, lock, video, challenge_id)
+    if lock.liveness == "challenge":
+        raise LivenessRequired(
+            "This lock requires a live challenge: POST /v1/locks/{id}/challenges, perform the "
+            "actions it lists, and send the clip as 'video' with its 'challenge_id'.",
+            liveness=lock.liveness,
+        )
     spent = attempts.budgets(ctx, lock_id=lock_id)
     with attempts.attempt(ctx, spent) as tried:
         dropped: dict[str, int] = {}
@@ -72,29 +59,10 @@ def unlock(
             raise NoFace("No face was found in the frames.", dropped=dropped)
         subject_id, reason, sims, cut = decide(ctx, lock, samples)
         tried.outcome = "ok" if subject_id else "fail"
-    result: dict[str, Any] = {
-        "verdict": "unlock" if subject_id else "locked",
-        "subject": _subject_ref(ctx, subject_id) if subject_id else None,
-        "frames_used": len(samples),
-        "reason": "match" if subject_id else "no_match",
-    }
-    metrics.VERDICTS.labels("unlock", result["verdict"]).inc()
-    if f"lock:{lock_id}" in tried.shut:
-        result["locked_out_for_s"] = int(ctx.settings.lockout_s)
-    ctx.audit(
-        "unlock",
-        lock_id=lock_id,
-        subject_id=subject_id,
-        verdict=result["verdict"],
-        similarity=round(max(sims), 4),
-        similarities=[round(s, 4) for s in sims],
-        level=lock.level,
-        threshold=cut,
-        reason=reason,
-        frames_used=len(samples),
-        shut=list(tried.shut),
+    detail = {"similarities": [round(s, 4) for s in sims], "threshold": cut, "reason": reason}
+    return verdict(
+        ctx, lock, subject_id, "match" if subject_id else "no_match", len(samples), tried, detail
     )
-    return result
 
 
 def identify(ctx: Context, image: bytes, top_k: int) -> dict[str, Any]:
@@ -119,7 +87,7 @@ def identify(ctx: Context, image: bytes, top_k: int) -> dict[str, Any]:
         threshold=threshold,
         matches=[hit.subject_id for hit in matches],
     )
-    return {"match": bool(matches), "matches": [_subject_ref(ctx, h.subject_id) for h in matches]}
+    return {"match": bool(matches), "matches": [subject_ref(ctx, h.subject_id) for h in matches]}
 
 
 def verify(

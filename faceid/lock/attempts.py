@@ -55,11 +55,14 @@ def refuse(ctx: Context, refusal: Refusal) -> TooManyAttempts:
 
 
 @contextmanager
-def attempt(ctx: Context, spent: list[Budget]) -> Iterator[Attempt]:
-    """Reserve before the work, settle after it (refund on any error)."""
-    reserved = ctx.store.reserve(spent)
-    if isinstance(reserved, Refusal):
-        raise refuse(ctx, reserved)
+def attempt(ctx: Context, spent: list[Budget], reserved: str | None = None) -> Iterator[Attempt]:
+    """Reserve before the work (unless ``reserved`` already was: a challenge's attempt),
+    settle after it (refund on any error)."""
+    if reserved is None:
+        taken = ctx.store.reserve(spent)
+        if isinstance(taken, Refusal):
+            raise refuse(ctx, taken)
+        reserved = taken
     result = Attempt()
     try:
         yield result

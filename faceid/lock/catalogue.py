@@ -82,33 +82,44 @@ def delete_face(store: Store, who: Principal, subject_id: str, face_id: str) -> 
 
 # -- locks and grants --------------------------------------------------------------------
 def create_lock(
-    store: Store, who: Principal, name: str, level: str, card: ModelCard
+    store: Store, who: Principal, name: str, level: str, liveness: str, card: ModelCard
 ) -> dict[str, Any]:
     """A new door at ``level``: refused (422) when the model was not calibrated for it."""
     level_threshold(card, level)
-    lock = store.create_lock(who.org_id, name, level)
-    store.audit(who.org_id, "lock.create", key_id=who.key_id, lock_id=lock.id, level=level)
+    lock = store.create_lock(who.org_id, name, level, liveness)
+    store.audit(
+        who.org_id,
+        "lock.create",
+        key_id=who.key_id,
+        lock_id=lock.id,
+        level=level,
+        liveness=liveness,
+    )
     return lock.to_json()
 
 
-def set_level(
-    store: Store, who: Principal, lock_id: str, level: str, card: ModelCard
+def set_policy(
+    store: Store, who: Principal, lock_id: str, changes: dict[str, str], card: ModelCard
 ) -> dict[str, Any]:
-    """Move a door to another operating point; audited."""
-    lock = find_lock(store, who.org_id, lock_id)
-    level_threshold(card, level)
-    previous = store.set_lock_level(who.org_id, lock_id, level)
+    """Move a door to another operating point and/or liveness policy; audited with what
+    it was before."""
+    find_lock(store, who.org_id, lock_id)
+    if "level" in changes:
+        level_threshold(card, changes["level"])
+    previous = store.set_lock_policy(who.org_id, lock_id, **changes)
     if previous is None:  # deleted meanwhile
         raise NotFound(f"No lock '{lock_id}' in this organisation.")
+    before: dict[str, Any] = {k: getattr(previous, k) for k in changes}
     store.audit(
         who.org_id,
-        "lock.level",
+        "lock.policy",
         key_id=who.key_id,
         lock_id=lock_id,
-        level=level,
-        previous=previous,
+        changes=changes,
+        previous=before,
     )
-    return dataclasses.replace(lock, level=level).to_json()
+    after: dict[str, Any] = dict(changes)
+    return dataclasses.replace(previous, **after).to_json()
 
 
 def list_locks(store: Store, who: Principal, limit: int, offset: int) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def enroll(
     force: bool = False,
 ) -> dict[str, Any]:
     """Add templates to a subject from a selfie video or 1..N images; a quality report back."""
-    subject = ctx.subject(subject_id)
+    ctx.subject(subject_id)
     ctx.check_model()
     started = time.perf_counter()
     dropped: dict[str, int] = {}
@@ -114,6 +114,25 @@ def enroll(
     else:
         samples, sampled = faces_from_images(ctx, images, True, dropped), len(images)
         min_frames = 1
+    source = "video" if video is not None else "images"
+    return enroll_samples(
+        ctx, subject_id, samples, (sampled, dropped, min_frames), force, source, started
+    )
+
+
+def enroll_samples(
+    ctx: Context,
+    subject_id: str,
+    samples: list[Sample],
+    found: tuple[int, dict[str, int], int],
+    force: bool,
+    source: str,
+    started: float,
+) -> dict[str, Any]:
+    """Choose templates among ``samples`` (``found``: frames sampled, dropped by reason,
+    frames needed), check them against the gallery and store them; the report back."""
+    subject = ctx.subject(subject_id)
+    sampled, dropped, min_frames = found
     chosen, reasons = choose_templates(ctx, subject.id, samples, min_frames, dropped)
     report: dict[str, Any] = {
         "subject_id": subject.id,
@@ -131,7 +150,6 @@ def enroll(
     guard_identity(ctx, subject, chosen, force)
     report.update(_store_templates(ctx, subject.id, chosen))
     report["seconds"] = round(time.perf_counter() - started, 3)
-    source = "video" if video is not None else "images"
     ctx.audit("enrollment", subject_id=subject.id, templates=len(chosen), source=source)
     return report
 

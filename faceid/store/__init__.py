@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..settings import Settings
 from .base import Store
 from .budgets import Budget, Refusal
+from .challenges import Challenge
 from .crypto import TemplateCipher, parse_key
 from .postgres import PostgresStore
 from .records import SCOPES, ApiKey, Lock, Org, Subject, Template, new_id
@@ -14,6 +15,7 @@ __all__ = [
     "SCOPES",
     "ApiKey",
     "Budget",
+    "Challenge",
     "Refusal",
     "Lock",
     "Org",

@@ -8,11 +8,12 @@ dialect details only.
 from __future__ import annotations
 
 from .budgets import BudgetsMixin
+from .challenges import ChallengesMixin
 from .counters import CountersMixin
 from .locks import LocksMixin
 from .orgs import OrgsMixin
 from .subjects import SubjectsMixin
 
 
-class Store(OrgsMixin, SubjectsMixin, LocksMixin, BudgetsMixin, CountersMixin):
+class Store(OrgsMixin, SubjectsMixin, LocksMixin, BudgetsMixin, CountersMixin, ChallengesMixin):
     """The gallery store interface (abstract: see SqliteStore and PostgresStore)."""

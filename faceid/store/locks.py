@@ -9,40 +9,49 @@ from typing import Any
 from .core import SqlCore
 from .records import Lock, new_id
 
+LOCK_COLUMNS = "id, name, created_at, level, liveness"
+
 
 class LocksMixin(SqlCore):
     """Locks and who may open them; the audit log of every decision."""
 
-    def create_lock(self, org_id: str, name: str, level: str = "standard") -> Lock:
-        lock = Lock(new_id("lock"), name, time.time(), level)
+    def create_lock(
+        self, org_id: str, name: str, level: str = "standard", liveness: str = "off"
+    ) -> Lock:
+        lock = Lock(new_id("lock"), name, time.time(), level, liveness)
         with self.tx() as cur:
             self._exec(
                 cur,
-                "INSERT INTO locks (id, org_id, name, created_at, level) VALUES (?, ?, ?, ?, ?)",
-                (lock.id, org_id, name, lock.created_at, level),
+                "INSERT INTO locks (id, org_id, name, created_at, level, liveness) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (lock.id, org_id, name, lock.created_at, level, liveness),
             )
         return lock
 
-    def set_lock_level(self, org_id: str, lock_id: str, level: str) -> str | None:
-        """The lock's level before the change, or None when there is no such lock."""
+    def set_lock_policy(self, org_id: str, lock_id: str, **changes: str) -> Lock | None:
+        """Set ``level`` and/or ``liveness``; the lock as it was before, or None."""
+        assert set(changes) <= {"level", "liveness"}
         with self.tx() as cur:
             row = self._exec(
-                cur, "SELECT level FROM locks WHERE org_id = ? AND id = ?", (org_id, lock_id)
+                cur,
+                f"SELECT {LOCK_COLUMNS} FROM locks WHERE org_id = ? AND id = ?",
+                (org_id, lock_id),
             ).fetchone()
             if row is None:
                 return None
-            self._exec(
-                cur,
-                "UPDATE locks SET level = ? WHERE org_id = ? AND id = ?",
-                (level, org_id, lock_id),
-            )
-            return str(row[0])
+            for column, value in changes.items():
+                self._exec(
+                    cur,
+                    f"UPDATE locks SET {column} = ? WHERE org_id = ? AND id = ?",
+                    (value, org_id, lock_id),
+                )
+            return Lock(*row)
 
     def lock(self, org_id: str, lock_id: str) -> Lock | None:
         with self.tx(write=False) as cur:
             row = self._exec(
                 cur,
-                "SELECT id, name, created_at, level FROM locks WHERE org_id = ? AND id = ?",
+                f"SELECT {LOCK_COLUMNS} FROM locks WHERE org_id = ? AND id = ?",
                 (org_id, lock_id),
             ).fetchone()
         return Lock(*row) if row else None
@@ -51,7 +60,7 @@ class LocksMixin(SqlCore):
         with self.tx(write=False) as cur:
             rows = self._exec(
                 cur,
-                "SELECT id, name, created_at, level FROM locks "
+                f"SELECT {LOCK_COLUMNS} FROM locks "
                 "WHERE org_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
                 (org_id, limit, offset),
             ).fetchall()

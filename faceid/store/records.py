@@ -87,11 +87,13 @@ class Lock:
     name: str
     created_at: float
     level: str = "standard"
+    liveness: str = "off"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "level": self.level,
+            "liveness": self.liveness,
             "created_at": self.created_at,
         }

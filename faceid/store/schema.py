@@ -105,4 +105,20 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 5: each lock's operating point (faceid.faces.models.LEVELS)
     ["ALTER TABLE locks ADD COLUMN level TEXT NOT NULL DEFAULT 'standard'"],
+    # 6: liveness: each lock's policy (locks made before it keep frame unlock) and the
+    #    challenges issued to doors (faceid.liveness)
+    [
+        "ALTER TABLE locks ADD COLUMN liveness TEXT NOT NULL DEFAULT 'off'",
+        """CREATE TABLE challenges (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+            target TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            actions TEXT NOT NULL,
+            created_at {float} NOT NULL,
+            expires_at {float} NOT NULL,
+            attempt TEXT NOT NULL,
+            used_at {float})""",
+        "CREATE INDEX challenges_by_expiry ON challenges (expires_at)",
+    ],
 ]

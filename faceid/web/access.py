@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from ..errors import MissingField
-from ..lock import access
+from ..errors import InvalidParameter, MissingField
+from ..lock import access, liveness
+from ..lock.catalogue import find_lock
 from .openapi import documented
 from .requests import context, files, form_value, one_file, query
 from .schemas import ImageForm
 from .schemas_v1 import (
+    ChallengeOut,
     IdentifyQuery,
     IdentifyResult,
     UnlockForm,
@@ -26,16 +28,38 @@ bp = Blueprint("access", __name__)
 DECISION_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 503)
 
 
+@bp.post("/locks/<lock_id>/challenges")
+@documented(201, ChallengeOut, (401, 403, 404, 429), keyed=True, tag="access")
+def challenge(lock_id: str) -> Any:
+    """A liveness challenge for this door: actions to perform on camera, in order."""
+    ctx = context("unlock")
+    ctx.caller.check_lock(lock_id)
+    find_lock(ctx.store, ctx.org_id, lock_id)
+    return jsonify(liveness.issue(ctx, f"lock:{lock_id}")), 201
+
+
 @bp.post("/locks/<lock_id>/unlock")
 @documented(200, UnlockResult, (*DECISION_ERRORS, 429), keyed=True, tag="access", form=UnlockForm)
 def unlock(lock_id: str) -> Any:
-    """A door's verdict on 1..N ``frames`` or one short ``video``."""
+    """A door's verdict on 1..N ``frames`` or one short ``video``; on a ``challenge`` lock,
+    a ``video`` answering the challenge ``challenge_id``."""
     ctx = context("unlock")
     frames = files("frames")
     video = files("video")
     if bool(frames) == bool(video) or len(video) > 1:
         raise MissingField("Send 1..N 'frames' or one short 'video' (multipart), not both.")
-    return jsonify(access.unlock(ctx, lock_id, frames=frames, video=video[0] if video else None))
+    challenge_id = form_value("challenge_id") or None
+    if challenge_id is not None and len(challenge_id) > 64:
+        raise InvalidParameter("'challenge_id' is not a challenge id.")
+    return jsonify(
+        access.unlock(
+            ctx,
+            lock_id,
+            frames=frames,
+            video=video[0] if video else None,
+            challenge_id=challenge_id,
+        )
+    )
 
 
 @bp.post("/identify")

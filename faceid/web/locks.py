@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from ..errors import MissingField
 from ..lock import catalogue
 from .openapi import documented
 from .requests import caller, json_body, query, services, store, timestamp
@@ -16,9 +17,9 @@ from .schemas_v1 import (
     Grant,
     LockDetail,
     LockIn,
-    LockLevel,
     LockList,
     LockOut,
+    LockPolicy,
     PageQuery,
 )
 
@@ -30,24 +31,29 @@ KEY_ERRORS = (401, 403)
 @bp.post("/locks")
 @documented(201, LockOut, (400, *KEY_ERRORS, 413, 422), keyed=True, tag="locks", json=LockIn)
 def create_lock() -> Any:
-    """Create a door at an operating point (``level``, default ``FACEID_LEVEL``)."""
+    """Create a door at an operating point (``level``, default ``FACEID_LEVEL``) with a
+    liveness policy (``liveness``, default ``FACEID_LOCK_LIVENESS``: ``challenge``)."""
     who = caller("admin")
     body = json_body(LockIn)
-    level = body.level or services().settings.level
+    cfg = services().settings
+    level = body.level or cfg.level
+    liveness = body.liveness or cfg.lock_liveness
     card = services().card
-    return jsonify(catalogue.create_lock(store(), who, body.name, level, card)), 201
+    return jsonify(catalogue.create_lock(store(), who, body.name, level, liveness, card)), 201
 
 
 @bp.patch("/locks/<lock_id>")
 @documented(
-    200, LockOut, (400, *KEY_ERRORS, 404, 413, 422), keyed=True, tag="locks", json=LockLevel
+    200, LockOut, (400, *KEY_ERRORS, 404, 413, 422), keyed=True, tag="locks", json=LockPolicy
 )
-def set_level(lock_id: str) -> Any:
-    """Move a door to the ``standard`` or ``high`` level."""
+def set_policy(lock_id: str) -> Any:
+    """Move a door to another ``level`` and/or ``liveness`` policy (audited)."""
     who = caller("admin")
-    level = json_body(LockLevel).level
-    card = services().card
-    return jsonify(catalogue.set_level(store(), who, lock_id, level, card))
+    body = json_body(LockPolicy)
+    if body.level is None and body.liveness is None:
+        raise MissingField("Send 'level', 'liveness' or both.")
+    changes = {k: v for k, v in body.model_dump().items() if v is not None}
+    return jsonify(catalogue.set_policy(store(), who, lock_id, changes, services().card))
 
 
 @bp.get("/locks")

@@ -61,6 +61,9 @@ class EnrollForm(BaseModel):
     video: BaseFile | None = None
     images: list[BaseFile] | None = None
     force: bool = Field(False, description="admin only: add faces that do not match (audited)")
+    challenge_id: str | None = Field(
+        None, description="the liveness challenge the video answers (POST .../challenges)"
+    )
 
 
 class TemplateOut(BaseModel):
@@ -110,19 +113,29 @@ class FaceReplaced(BaseModel):
 Level = Literal["standard", "high"]
 
 
+Liveness = Literal["off", "challenge"]
+
+
 class LockIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     level: Level | None = Field(None, description="operating point (default FACEID_LEVEL)")
+    liveness: Liveness | None = Field(
+        None, description="challenge: unlock only with a live clip (default FACEID_LOCK_LIVENESS)"
+    )
 
 
-class LockLevel(BaseModel):
-    level: Level
+class LockPolicy(BaseModel):
+    """Give ``level``, ``liveness`` or both."""
+
+    level: Level | None = None
+    liveness: Liveness | None = None
 
 
 class LockOut(BaseModel):
     id: str
     name: str
     level: Level
+    liveness: Liveness
     created_at: float
 
 
@@ -148,6 +161,36 @@ class UnlockForm(BaseModel):
 
     frames: list[BaseFile] | None = None
     video: BaseFile | None = None
+    challenge_id: str | None = Field(
+        None, description="the challenge the video answers (required on a challenge lock)"
+    )
+
+
+class ChallengeOut(BaseModel):
+    """Actions to perform in order, in front of the camera, then post the clip before
+    ``expires_at`` with ``challenge_id``. Left and right are the person's own."""
+
+    challenge_id: str
+    actions: list[Literal["turn_left", "turn_right", "blink"]]
+    instructions: list[str]
+    expires_at: float
+    expires_in_s: float
+
+
+UnlockReason = Literal[
+    "match",
+    "no_match",
+    "not_live",
+    "face_changed",
+    "face_lost",
+    "challenge_expired",
+    "challenge_used",
+    "challenge_unknown",
+    "challenge_failed:turn_left",
+    "challenge_failed:turn_right",
+    "challenge_failed:blink",
+    "challenge_failed:extra_turn",
+]
 
 
 class SubjectRef(BaseModel):
@@ -161,7 +204,7 @@ class UnlockResult(BaseModel):
     verdict: Literal["unlock", "locked"]
     subject: SubjectRef | None
     frames_used: int
-    reason: Literal["match", "no_match"]
+    reason: UnlockReason
     locked_out_for_s: int | None = None
 
 

@@ -6,11 +6,22 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from ..errors import MissingField
-from ..lock import catalogue, enrollment
+from ..errors import LivenessRequired, MissingField
+from ..lock import catalogue, enrollment, liveness
 from .openapi import documented
-from .requests import caller, context, files, flag, json_body, one_file, query, store
+from .requests import (
+    caller,
+    context,
+    files,
+    flag,
+    form_value,
+    json_body,
+    one_file,
+    query,
+    store,
+)
 from .schemas_v1 import (
+    ChallengeOut,
     Deleted,
     EnrollForm,
     EnrollReport,
@@ -65,18 +76,40 @@ def delete_subject(subject_id: str) -> Any:
 
 
 @bp.post("/subjects/<subject_id>/enrollments")
-@documented(201, EnrollReport, MEDIA_ERRORS, keyed=True, tag="subjects", form=EnrollForm)
+@documented(201, EnrollReport, (*MEDIA_ERRORS, 429), keyed=True, tag="subjects", form=EnrollForm)
 def enroll(subject_id: str) -> Any:
-    """Add templates from one selfie ``video`` or 1..N ``images``; a quality report back."""
+    """Add templates from one selfie ``video`` or 1..N ``images``; a quality report back.
+    With ``challenge_id`` (required when ``FACEID_ENROLL_LIVENESS=challenge``) the video
+    must answer that liveness challenge first."""
     ctx = context("enroll")
     video = files("video")
     images = files("images")
     if bool(video) == bool(images) or len(video) > 1:
         raise MissingField("Send one selfie 'video' or 1..N 'images' (multipart), not both.")
-    report = enrollment.enroll(
-        ctx, subject_id, video=video[0] if video else None, images=images, force=flag("force")
-    )
+    challenge_id = form_value("challenge_id") or None
+    if challenge_id is None and ctx.settings.enroll_liveness == "challenge":
+        raise LivenessRequired(
+            "Enrolment requires a live challenge: POST /v1/subjects/{id}/challenges, perform "
+            "the actions it lists, and send the clip as 'video' with its 'challenge_id'."
+        )
+    if challenge_id is not None:
+        if not video or len(challenge_id) > 64:
+            raise MissingField("Send the clip answering the challenge as one 'video'.")
+        report = liveness.enroll(ctx, subject_id, video[0], challenge_id, flag("force"))
+    else:
+        report = enrollment.enroll(
+            ctx, subject_id, video=video[0] if video else None, images=images, force=flag("force")
+        )
     return jsonify(report), 201
+
+
+@bp.post("/subjects/<subject_id>/challenges")
+@documented(201, ChallengeOut, (*KEY_ERRORS, 404, 429), keyed=True, tag="subjects")
+def challenge(subject_id: str) -> Any:
+    """A liveness challenge for enrolling this subject from a live clip."""
+    ctx = context("enroll")
+    ctx.subject(subject_id)
+    return jsonify(liveness.issue(ctx, f"subject:{subject_id}")), 201
 
 
 @bp.get("/subjects/<subject_id>/faces")

@@ -46,7 +46,9 @@ class Site:
         return str(r.json()["key"])
 
     def new_lock(self, name: str, grant: str | None = None) -> str:
-        lock = self.call(self.admin, "POST", "/v1/locks", json={"name": name}).json()["id"]
+        lock = self.call(
+            self.admin, "POST", "/v1/locks", json={"name": name, "liveness": "off"}
+        ).json()["id"]
         if grant:
             assert self.call(self.admin, "PUT", f"/v1/locks/{lock}/grants/{grant}").ok
         return str(lock)

@@ -1,0 +1,173 @@
+"""Challenge-response liveness for doors: issue a challenge, check the clip that answers it.
+
+A door asks for a challenge (:func:`issue`): random actions (:mod:`faceid.liveness.
+challenge`), stored, bound to the door's key and lock, short-lived, and counted as an
+attempt in the key's and the lock's budgets from the moment it is issued. The door then
+posts a clip with the challenge's id (:func:`unlock`): the challenge is used up whatever
+the outcome; the clip must show one live face doing the actions in order
+(:func:`faceid.liveness.clip.analyse`); only then is the face matched at the lock's level,
+and every witness frame must show the person matched. Enrolment may require the same
+(:func:`enroll`, ``FACEID_ENROLL_LIVENESS=challenge``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import EnrollmentRejected, NoFace
+from ..faces import quality
+from ..faces.media import decode_video, video_limits
+from ..liveness import challenge as challenges
+from ..liveness.clip import Analysis, Tracked, analyse
+from ..liveness.landmarks import shared_landmarks
+from ..store import Lock
+from . import attempts
+from .context import Context
+from .enrollment import enroll_samples
+from .samples import Sample
+from .verdicts import decide, verdict
+
+
+def issue(ctx: Context, target: str, actions: list[str] | None = None) -> dict[str, Any]:
+    """A new challenge for ``target`` (``lock:<id>`` or ``subject:<id>``), reserved in the
+    caller's budgets and ``target``'s. A key has one open challenge per target: asking
+    again abandons the last one, which counts as a failed attempt, so drawing challenges
+    until one suits a recording is a lockout. ``actions`` (evaluation only) fixes what it
+    asks, as ``FACEID_CHALLENGE_ACTIONS`` does for a whole service."""
+    kind, _, target_id = target.partition(":")
+    spent = attempts.budgets(ctx, **{f"{kind}_id": target_id})
+    abandoned = ctx.store.abandon_challenges(ctx.org_id, target, ctx.caller.key_id)
+    for attempt in abandoned:  # asking again instead of answering is a failed attempt
+        ctx.store.settle(attempt, "fail", spent)
+    if abandoned:
+        ctx.audit("challenge.abandoned", target=target, count=len(abandoned))
+    reserved = ctx.store.reserve(spent)
+    if not isinstance(reserved, str):
+        raise attempts.refuse(ctx, reserved)
+    fixed = ctx.settings.challenge_actions
+    if actions is None:
+        actions = challenges.parse(fixed) if fixed else challenges.draw()
+    found = ctx.store.create_challenge(
+        ctx.org_id, target, ctx.caller.key_id, actions, ctx.settings.challenge_ttl_s, reserved
+    )
+    ctx.audit("challenge.issue", challenge_id=found.id, target=target, actions=actions)
+    return {
+        "challenge_id": found.id,
+        "actions": actions,
+        "instructions": [challenges.INSTRUCTIONS[a] for a in actions],
+        "expires_at": found.expires_at,
+        "expires_in_s": ctx.settings.challenge_ttl_s,
+    }
+
+
+def check_clip(ctx: Context, video: bytes, actions: list[str]) -> tuple[Analysis, int]:
+    """The clip's liveness analysis against ``actions``, and how many frames were read."""
+    cfg = ctx.settings
+    limits = video_limits(cfg, cfg.challenge_max_frames)
+    limits = type(limits)(
+        **{**limits.__dict__, "max_seconds": cfg.challenge_max_seconds, "max_side": 640}
+    )
+    frames = decode_video(video, limits)
+    if not frames:
+        raise NoFace("The clip has no frames.")
+    return analyse(ctx.pipeline, shared_landmarks(), frames, actions), len(frames)
+
+
+def embed(ctx: Context, tracked: list[Tracked], source: str) -> list[Sample]:
+    """The tracked faces embedded, with their quality scores."""
+    vectors = ctx.pipeline.embed([(t.image, t.face) for t in tracked])
+    return [
+        Sample(v, quality.assess(t.image, t.face)["score"], f"{source}:frame{t.index}")
+        for v, t in zip(vectors, tracked, strict=True)
+    ]
+
+
+def one_face(ctx: Context, best: list[Sample], witnesses: list[Sample], level: str) -> bool:
+    """Every witness frame shows the person of the best frames (at least the same-person
+    floor against one of them), checked before anyone in the gallery is looked at."""
+    floor = ctx.floor()
+    cut = ctx.threshold(level) if floor is None else floor
+    return all(max(float(w.vector @ b.vector) for b in best) >= cut for w in witnesses)
+
+
+def _live(ctx: Context, analysis: Analysis) -> tuple[list[Sample], str | None]:
+    """The best frames embedded, or why the clip's witnesses show somebody else."""
+    samples = embed(ctx, [*analysis.best, *analysis.witnesses], "challenge")
+    best, witnesses = samples[: len(analysis.best)], samples[len(analysis.best) :]
+    if not one_face(ctx, best, witnesses, ctx.settings.level):
+        return best, "face_changed"
+    return best, None
+
+
+def unlock(ctx: Context, lock: Lock, video: bytes, challenge_id: str) -> dict[str, Any]:
+    """A door's verdict on a clip answering challenge ``challenge_id``."""
+    spent = attempts.budgets(ctx, lock_id=lock.id)
+    found, status = ctx.store.take_challenge(
+        ctx.org_id, challenge_id, f"lock:{lock.id}", ctx.caller.key_id
+    )
+    reserved = found.attempt if found is not None and status != "used" else None
+    with attempts.attempt(ctx, spent, reserved) as tried:
+        detail: dict[str, Any] = {"challenge_id": challenge_id}
+        subject_id, reason, frames_used = None, f"challenge_{status}", 0
+        if found is not None and status == "ok":
+            analysis, frames_read = check_clip(ctx, video, found.actions)
+            detail.update(actions=found.actions, events=analysis.events, frames_read=frames_read)
+            reason = analysis.reason or "no_match"
+            if analysis.reason is None:
+                best, changed = _live(ctx, analysis)
+                reason = changed or reason
+                if changed is None:
+                    subject_id, why, sims, cut = decide(ctx, lock, best)
+                    frames_used = len(best)
+                    detail.update(similarities=[round(s, 4) for s in sims], threshold=cut)
+                    detail["reason"] = why
+        tried.outcome = "ok" if subject_id else "fail"
+    return verdict(ctx, lock, subject_id, reason, frames_used, tried, detail)
+
+
+def enroll(
+    ctx: Context, subject_id: str, video: bytes, challenge_id: str, force: bool
+) -> dict[str, Any]:
+    """Enrol from a clip only once it answers challenge ``challenge_id`` (issued for this
+    subject to this key): a gallery built from live faces. The templates are chosen among
+    the very frames the check followed (the best ones and the witnesses). A refused clip
+    counts against the key's and the subject's budgets and answers
+    ``422 enrollment_rejected``."""
+    started = time.perf_counter()
+    ctx.subject(subject_id)
+    ctx.check_model()
+    spent = attempts.budgets(ctx, subject_id=subject_id)
+    found, status = ctx.store.take_challenge(
+        ctx.org_id, challenge_id, f"subject:{subject_id}", ctx.caller.key_id
+    )
+    reason: str | None = f"challenge_{status}"
+    reserved = found.attempt if found is not None and status != "used" else None
+    samples: list[Sample] = []
+    frames_read = 0
+    with attempts.attempt(ctx, spent, reserved) as tried:
+        if found is not None and status == "ok":
+            analysis, frames_read = check_clip(ctx, video, found.actions)
+            reason = analysis.reason
+            if reason is None:
+                frames = _distinct(analysis)
+                samples = embed(ctx, frames, "challenge")
+                best_at = {t.index for t in analysis.best}
+                best = [s for s, t in zip(samples, frames, strict=True) if t.index in best_at]
+                if not one_face(ctx, best, samples, ctx.settings.level):
+                    reason = "face_changed"
+        tried.outcome = "ok" if reason is None else "fail"
+    if reason is not None:
+        ctx.audit("enrollment.rejected", subject_id=subject_id, reasons=[reason])
+        raise EnrollmentRejected(
+            "The clip does not answer the liveness challenge; ask for a new one.",
+            reasons=[reason],
+        )
+    counts: tuple[int, dict[str, int], int] = (frames_read, {}, ctx.settings.enroll_min_frames)
+    return enroll_samples(ctx, subject_id, samples, counts, force, "challenge", started)
+
+
+def _distinct(analysis: Analysis) -> list[Tracked]:
+    """The best frames and the witnesses, each frame once."""
+    seen: dict[int, Tracked] = {t.index: t for t in [*analysis.best, *analysis.witnesses]}
+    return [seen[i] for i in sorted(seen)]

@@ -1,0 +1,279 @@
+"""Liveness challenges through the API, and the evaluation in presentation-attack terms.
+
+The evaluation (:mod:`bench.liveness`) runs every attempt of
+:mod:`faceid.liveness.evalset` through the service: genuine answers cut from a real clip
+must open (BPCER at most 10%), and no attack of any kind may (APCER 0%): a photo moved as
+a sheet, real clips replayed against an order they do not follow, eyes that move while
+the head does not, a cut to another person, one frame repeated.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from faceid.errors import ConfigError
+from faceid.liveness.actions import TURNS
+from faceid.liveness.challenge import ACTIONS, draw, parse
+from faceid.liveness.evalset import PERSON_CLIP, encode, read_clip
+from faceid.lock.keys import create_key
+
+from .conftest import FACES, ROOT, SHARED, make_app, needs_faces, services
+
+LIVENESS = FACES / "liveness"
+
+
+def test_challenges_are_random_short_and_always_turn():
+    rng = random.Random(1)
+    drawn = [draw(rng) for _ in range(500)]
+    assert {len(d) for d in drawn} == {2, 3, 4}
+    assert all(any(a in TURNS for a in d) for d in drawn)
+    assert all(a != b for d in drawn for a, b in zip(d, d[1:], strict=False))
+    assert all(d.count("turn_left") <= 1 and d.count("turn_right") <= 1 for d in drawn)
+    assert {a for d in drawn for a in d} == set(ACTIONS)
+    assert len({tuple(d) for d in drawn}) > 15
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "turn_left,jump",
+        "",
+        "blink,turn_left,blink,turn_right,blink",
+        "LEFT",
+        "blink",
+        "blink,blink",
+        "turn_left,blink,turn_left",
+        "turn_left,turn_left",
+    ],
+)
+def test_a_bad_fixed_challenge_stops_the_service(text):
+    with pytest.raises(ConfigError, match="FACEID_CHALLENGE_ACTIONS"):
+        parse(text)
+    if text:
+        with pytest.raises(ConfigError, match="FACEID_CHALLENGE_ACTIONS"):
+            make_app(FACEID_CHALLENGE_ACTIONS=text)
+
+
+def test_a_fixed_challenge_is_warned_about(caplog):
+    with caplog.at_level(logging.WARNING):
+        make_app(FACEID_CHALLENGE_ACTIONS="turn_left,blink")
+    assert "FACEID_CHALLENGE_ACTIONS is set" in caplog.text
+
+
+@pytest.fixture
+def acme(store_config):
+    app = make_app(**store_config)
+    store = services(app).store
+    admin = {"Authorization": f"Bearer {create_key(store, 'acme', 'admin')[1]}"}
+    client = app.test_client()
+    lock = client.post("/v1/locks", json={"name": "front"}, headers=admin).json
+    other = client.post("/v1/locks", json={"name": "back"}, headers=admin).json
+    door = create_key(store, "acme", "unlock")[1]  # unbound: any lock of acme
+    return app, client, admin, lock, other, {"Authorization": f"Bearer {door}"}
+
+
+def test_new_locks_require_a_challenge_by_default(acme):
+    _, client, admin, lock, _, door = acme
+    assert lock["liveness"] == "challenge"
+    photo = (FACES / "face_recognition" / "examples" / "obama.jpg").read_bytes()
+    r = client.post(
+        f"/v1/locks/{lock['id']}/unlock",
+        data={"frames": (io.BytesIO(photo), "a.jpg")},
+        headers=door,
+    )
+    assert r.status_code == 409 and r.json["error"]["code"] == "liveness_required"
+    assert "challenges" in r.json["error"]["message"]
+    r = client.patch(f"/v1/locks/{lock['id']}", json={"liveness": "off"}, headers=admin)
+    assert r.status_code == 200 and r.json["liveness"] == "off" and r.json["level"] == "standard"
+    r = client.post(
+        f"/v1/locks/{lock['id']}/unlock",
+        data={"frames": (io.BytesIO(photo), "a.jpg")},
+        headers=door,
+    )
+    assert r.status_code == 200 and r.json["verdict"] == "locked"
+    audit = client.get("/v1/audit", headers=admin).json["items"]
+    policy = [e for e in audit if e["action"] == "lock.policy"][-1]["detail"]
+    assert policy["previous"] == {"liveness": "challenge"}
+
+
+def test_a_setting_makes_new_locks_frame_only(store_config):
+    app = make_app(**store_config, FACEID_LOCK_LIVENESS="off")
+    admin = create_key(services(app).store, "acme", "admin")[1]
+    r = app.test_client().post(
+        "/v1/locks", json={"name": "x"}, headers={"Authorization": f"Bearer {admin}"}
+    )
+    assert r.json["liveness"] == "off"
+
+
+def test_a_challenge_is_issued_to_the_door_for_its_lock(acme):
+    app, client, admin, lock, other, door = acme
+    r = client.post(f"/v1/locks/{lock['id']}/challenges", headers=door)
+    assert r.status_code == 201, r.json
+    body = r.json
+    assert 2 <= len(body["actions"]) <= 4
+    assert len(body["instructions"]) == len(body["actions"])
+    assert 0 < body["expires_at"] - time.time() <= 60
+    enroll = create_key(services(app).store, "acme", "enroll")[1]
+    refused = client.post(
+        f"/v1/locks/{lock['id']}/challenges", headers={"Authorization": f"Bearer {enroll}"}
+    )
+    assert refused.status_code == 403
+    assert client.post("/v1/locks/lock_nope/challenges", headers=door).status_code == 404
+    bound = create_key(services(app).store, "acme", "unlock", locks=[other["id"]])[1]
+    r = client.post(
+        f"/v1/locks/{lock['id']}/challenges", headers={"Authorization": f"Bearer {bound}"}
+    )
+    assert r.status_code == 404
+
+
+def unlock(client, lock_id, door, video: bytes, challenge_id: str):
+    data = {"video": (io.BytesIO(video), "clip.mp4"), "challenge_id": challenge_id}
+    return client.post(f"/v1/locks/{lock_id}/unlock", data=data, headers=door)
+
+
+@needs_faces
+def test_a_challenge_is_bound_to_its_lock_and_used_once(acme):
+    _, client, _, lock, other, door = acme
+    still = read_clip(LIVENESS / PERSON_CLIP, 18.5, 18.55)[0]
+    video = encode(still * 20, 10.0)
+    challenge = client.post(f"/v1/locks/{lock['id']}/challenges", headers=door).json
+    r = unlock(client, other["id"], door, video, challenge["challenge_id"])
+    assert r.json["verdict"] == "locked" and r.json["reason"] == "challenge_unknown"
+    r = unlock(client, lock["id"], door, video, challenge["challenge_id"])
+    assert r.json["verdict"] == "locked" and r.json["reason"].startswith("challenge_failed:")
+    r = unlock(client, lock["id"], door, video, challenge["challenge_id"])
+    assert r.json["reason"] == "challenge_used"
+    assert unlock(client, lock["id"], door, video, "chl_nope").json["reason"] == "challenge_unknown"
+    assert "similarity" not in r.text and "score" not in r.text
+
+
+def test_a_late_answer_is_refused(store_config):
+    app = make_app(**store_config, FACEID_CHALLENGE_TTL_S=0.5)
+    store = services(app).store
+    admin = {"Authorization": f"Bearer {create_key(store, 'acme', 'admin')[1]}"}
+    door = {"Authorization": f"Bearer {create_key(store, 'acme', 'unlock')[1]}"}
+    client = app.test_client()
+    lock = client.post("/v1/locks", json={"name": "front"}, headers=admin).json["id"]
+    challenge = client.post(f"/v1/locks/{lock}/challenges", headers=door).json
+    time.sleep(0.6)
+    r = unlock(client, lock, door, b"not even a video", challenge["challenge_id"])
+    assert r.status_code == 200 and r.json["reason"] == "challenge_expired"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"challenge_id": "x" * 65, "video": b"v"}, "invalid_parameter"),
+        ({"challenge_id": "chl_1", "frames": b"f"}, "missing_field"),
+        ({"challenge_id": "chl_1"}, "missing_field"),
+    ],
+)
+def test_bad_challenge_answers(acme, fields, code):
+    _, client, _, lock, _, door = acme
+    data = {k: (io.BytesIO(v), "f.bin") if isinstance(v, bytes) else v for k, v in fields.items()}
+    r = client.post(f"/v1/locks/{lock['id']}/unlock", data=data, headers=door)
+    assert r.status_code == 400 and r.json["error"]["code"] == code
+
+
+@needs_faces
+@pytest.mark.slow
+def test_presentation_attacks_fail_and_genuine_answers_open(tmp_path):
+    """The evaluation script as README runs it (one speed round), read from its JSON."""
+    out = tmp_path / "liveness.json"
+    env = {**os.environ, "FACEID_SHARED": str(SHARED)}
+    command = [sys.executable, "bench/liveness.py", "--rounds", "1", "--json", str(out)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "APCER" in done.stdout and "cost of liveness" in done.stdout
+    result = json.loads(out.read_text())
+    kinds = result["kinds"]
+    assert set(kinds) == {"genuine", "photo", "replay", "gaze", "switch", "repeat"}
+    for kind, counts in kinds.items():
+        if kind != "genuine":
+            assert counts["accepted"] == 0, (kind, result["rows"])
+    genuine = kinds["genuine"]
+    assert genuine["attempts"] >= 9
+    assert genuine["attempts"] - genuine["accepted"] <= 0.1 * genuine["attempts"], result["rows"]
+
+
+@needs_faces
+@pytest.mark.slow
+def test_enrolment_can_require_a_live_clip(tmp_path):
+    app = make_app(
+        FACEID_DATA_DIR=str(tmp_path),
+        FACEID_ENROLL_LIVENESS="challenge",
+        FACEID_CHALLENGE_ACTIONS="turn_left,turn_right",
+    )
+    store = services(app).store
+    enrol = {"Authorization": f"Bearer {create_key(store, 'acme', 'enroll')[1]}"}
+    client = app.test_client()
+    person = client.post("/v1/subjects", json={"name": "Franck"}, headers=enrol).json["id"]
+    url = f"/v1/subjects/{person}/enrollments"
+    still = read_clip(LIVENESS / PERSON_CLIP, 18.5, 18.55)[0][0]
+    photo = io.BytesIO(encode([still], 1.0))
+    r = client.post(url, data={"images": (photo, "p.jpg")}, headers=enrol)
+    assert r.status_code == 409 and r.json["error"]["code"] == "liveness_required"
+
+    def answer(video: bytes):
+        challenge = client.post(f"/v1/subjects/{person}/challenges", headers=enrol)
+        assert challenge.status_code == 201, challenge.json
+        data = {
+            "video": (io.BytesIO(video), "c.mp4"),
+            "challenge_id": challenge.json["challenge_id"],
+        }
+        return client.post(url, data=data, headers=enrol)
+
+    frames, fps = read_clip(LIVENESS / PERSON_CLIP, 3.3, 8.0)  # right then left: wrong order
+    r = answer(encode(frames, fps))
+    assert r.status_code == 422 and r.json["error"]["code"] == "enrollment_rejected"
+    assert r.json["error"]["details"]["reasons"] == ["challenge_failed:turn_left"]
+    assert client.get(f"/v1/subjects/{person}/faces", headers=enrol).json["total"] == 0
+    frames, fps = read_clip(LIVENESS / PERSON_CLIP, 8.5, 13.5)
+    r = answer(encode(frames, fps))
+    assert r.status_code == 201, r.json
+    assert len(r.json["templates"]) >= 3
+
+
+def test_drawing_challenges_until_one_suits_a_recording_locks_the_door(acme):
+    """Each challenge asked for and not answered counts as a failed attempt."""
+    _, client, admin, lock, _, door = acme
+    codes = [
+        client.post(f"/v1/locks/{lock['id']}/challenges", headers=door).status_code
+        for _ in range(6)
+    ]
+    assert codes == [201] * 5 + [429]
+    audit = client.get("/v1/audit", headers=admin).json["items"]
+    assert sum(e["action"] == "challenge.abandoned" for e in audit) == 5
+
+
+@needs_faces
+def test_a_witness_of_somebody_else_is_a_changed_face(acme):
+    """The identity cross-check of a clip's frames, on real faces of two people."""
+    from types import SimpleNamespace
+
+    from faceid.faces.models import CARDS
+    from faceid.lock.liveness import one_face
+    from faceid.lock.samples import Sample
+
+    app = acme[0]
+    pipe = services(app).pipeline
+    card = CARDS["dlib-resnet-v1"]
+    ctx = SimpleNamespace(floor=card.same_person_floor, threshold=lambda level: card.threshold)
+
+    def faces(clip: str, start: float) -> list[Sample]:
+        frames = read_clip(LIVENESS / clip, start, start + 1.0)[0][::6]
+        found = [(f, pipe.detect(f, largest_only=True)[0]) for f in frames]
+        return [Sample(v, 1.0, clip) for v in pipe.embed(found)]
+
+    person, other = faces(PERSON_CLIP, 17.0), faces("blinks_frontal.mp4", 9.0)
+    assert one_face(ctx, person[:2], person[2:], "standard")
+    assert not one_face(ctx, person[:2], [*person[2:], other[0]], "standard")
