@@ -1,0 +1,204 @@
+"""Liveness in presentation-attack terms (ISO/IEC 30107-3): APCER per attack kind, BPCER.
+
+Every attempt of :mod:`faceid.liveness.evalset` (genuine challenge answers cut from a real
+clip; photo, replay, gaze, switch and repeat attacks made from real material) goes
+through the service as a door sends it: a challenge is issued for the lock, the clip is
+posted to ``/v1/locks/{id}/unlock`` with its id. Both people of the clips are enrolled
+and granted: every attack presents somebody the door would open for.
+
+APCER: the share of attacks of one kind that opened the door. BPCER: the share of
+genuine answers refused. The speed table times, interleaved in one run, a 3 s 640x480
+clip checked against a challenge and the same clip sent as a plain video unlock (5
+sampled frames, on a lock with liveness off).
+
+Run as ``python bench/liveness.py [--out bench/LIVENESS.md] [--json FILE] [--rounds N]``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import statistics
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from tqdm import tqdm
+
+from faceid.liveness.evalset import (
+    ENROLLED,
+    PERSON_CLIP,
+    Attempt,
+    attempts,
+    encode,
+    letterbox,
+    read_clip,
+)
+from faceid.lock import liveness
+from faceid.lock.context import Context
+from faceid.lock.keys import authenticate, issue_key
+from faceid.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Budgets out of the way: the evaluation fails hundreds of attempts on purpose.
+SETTINGS = {"FACEID_LOCKOUT_ATTEMPTS": 100000, "FACEID_KEY_ATTEMPTS": 100000}
+
+
+def door(app: Flask, folder: Path) -> tuple[str, str]:
+    """An organisation with both clips' people enrolled and granted on a challenge lock:
+    (lock id, door key)."""
+    svc: Services = app.extensions["faceid"]
+    org = svc.store.ensure_org("liveness-evaluation")
+    admin = {"Authorization": f"Bearer {issue_key(svc.store, org.id, 'admin')[1]}"}
+    client = app.test_client()
+    lock = client.post(
+        "/v1/locks", json={"name": "door", "liveness": "challenge"}, headers=admin
+    ).json["id"]
+    for clip, span, _ in ENROLLED:
+        person = client.post("/v1/subjects", json={"name": clip}, headers=admin).json["id"]
+        frames, fps = read_clip(folder / clip, *span)
+        enrol = client.post(
+            f"/v1/subjects/{person}/enrollments",
+            data={"video": (_file(encode(frames, fps)), "enrol.mp4")},
+            headers=admin,
+        )
+        assert enrol.status_code == 201, enrol.json
+        client.put(f"/v1/locks/{lock}/grants/{person}", headers=admin)
+    return lock, issue_key(svc.store, org.id, "unlock", [lock])[1]
+
+
+def _file(data: bytes) -> Any:
+    return io.BytesIO(data)
+
+
+SPEED_CLIP = (8.5, 11.5, ["turn_left", "blink"])  # 3 s of the person's clip, and its answer
+
+
+def speed(app: Flask, folder: Path, lock: str, key: str, rounds: int) -> dict[str, float]:
+    """Median milliseconds of a challenge check and of a plain video unlock of one 3 s
+    640x480 clip, measured in turns."""
+    svc: Services = app.extensions["faceid"]
+    org = svc.store.ensure_org("liveness-evaluation")
+    plain = svc.store.create_lock(org.id, "plain door", liveness="off")
+    for subject in svc.store.granted(lock):
+        svc.store.grant(plain.id, subject)
+    plain_key = issue_key(svc.store, org.id, "unlock", [plain.id])[1]
+    start, end, actions = SPEED_CLIP
+    frames, fps = read_clip(folder / PERSON_CLIP, start, end)
+    video = encode([letterbox(f, (640, 480)) for f in frames], fps)
+    timings: dict[str, list[float]] = {"challenge": [], "plain": []}
+    client = app.test_client()
+    for _ in tqdm(range(rounds), desc="speed rounds", unit="round"):
+        began = time.perf_counter()
+        opened = attempt(app, lock, key, Attempt("genuine", "speed", actions, video))
+        timings["challenge"].append(time.perf_counter() - began)
+        assert opened.get("verdict") == "unlock", opened
+        began = time.perf_counter()
+        answer = client.post(
+            f"/v1/locks/{plain.id}/unlock",
+            data={"video": (_file(video), "clip.mp4")},
+            headers={"Authorization": f"Bearer {plain_key}"},
+        )
+        timings["plain"].append(time.perf_counter() - began)
+        assert answer.json["verdict"] == "unlock", answer.json
+    return {name: 1000 * statistics.median(values) for name, values in timings.items()}
+
+
+def attempt(app: Flask, lock: str, key: str, tried: Attempt) -> dict[str, Any]:
+    """The service's answer to one attempt: a challenge with its actions, then the clip."""
+    svc: Services = app.extensions["faceid"]
+    with app.app_context():
+        ctx = Context(
+            svc.store, svc.index, svc.pipeline, svc.settings, authenticate(svc.store, key), svc.card
+        )
+        challenge = liveness.issue(ctx, f"lock:{lock}", tried.actions)
+    answer = app.test_client().post(
+        f"/v1/locks/{lock}/unlock",
+        data={"video": (_file(tried.video), "clip.mp4"), "challenge_id": challenge["challenge_id"]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    body = answer.json or {}
+    return {"status": answer.status_code, **body}
+
+
+def evaluate(app: Flask, folder: Path, lock: str, key: str) -> dict[str, Any]:
+    """Per kind: attempts, accepted, and the refusal reasons; plus each attempt's row."""
+    rows = []
+    for tried in tqdm(list(attempts(folder)), desc="liveness attempts", unit="clip"):
+        answer = attempt(app, lock, key, tried)
+        opened = answer.get("verdict") == "unlock"
+        reason = answer.get("reason") or answer.get("error", {}).get("code")
+        rows.append((tried.kind, tried.name, ",".join(tried.actions), opened, reason))
+        log.info("%s %s %s -> %s", tried.kind, tried.name, tried.actions, reason)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for kind, _, _, opened, reason in rows:
+        kinds[kind]["attempts"] += 1
+        kinds[kind]["accepted"] += int(opened)
+        kinds[kind][f"reason:{reason}"] += 1
+    return {"kinds": kinds, "rows": rows}
+
+
+def table(result: dict[str, Any], timing: dict[str, float] | None = None) -> list[str]:
+    kinds = result["kinds"]
+    lines = []
+    if timing:
+        ratio = timing["challenge"] / timing["plain"]
+        lines += [
+            "| 3 s 640x480 clip, median of interleaved rounds | ms |",
+            "|---|---|",
+            f"| unlock answering a challenge (liveness + identity) | {timing['challenge']:.0f} |",
+            f"| plain video unlock of the same clip (5 frames) | {timing['plain']:.0f} |",
+            f"| cost of liveness | {ratio:.1f}x |",
+            "",
+        ]
+    lines += [
+        "| kind | attempts | accepted | rate | refusals |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, counts in sorted(kinds.items(), key=lambda kv: kv[0] != "genuine"):
+        n, accepted = counts["attempts"], counts["accepted"]
+        rate = (n - accepted) / n if kind == "genuine" else accepted / n
+        name = "BPCER" if kind == "genuine" else "APCER"
+        reasons = ", ".join(
+            f"{k.split(':', 1)[1]} {v}"
+            for k, v in sorted(counts.items())
+            if k.startswith("reason:")
+        )
+        lines.append(f"| {kind} | {n} | {accepted} | {name} {rate:.1%} | {reasons} |")
+    lines += ["", "| kind | clip | challenge | opened | reason |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {k} | {n} | {a} | {'yes' if o else 'no'} | {r} |" for k, n, a, o, r in result["rows"]
+    ]
+    return lines
+
+
+def main() -> None:
+    import tempfile
+
+    from tables import SHARED, emit, parser, start
+
+    from faceid.settings import Settings
+    from faceid.web.factory import create_app
+
+    options = parser(__doc__, detectors=False)
+    options.add_argument("--json", type=Path, help="also write the counts as JSON here")
+    options.add_argument("--rounds", type=int, default=5, help="speed rounds (0: none)")
+    args = start(options)
+    folder = SHARED / "faces" / "liveness"
+    with tempfile.TemporaryDirectory() as data:
+        overrides = {**SETTINGS, "FACEID_DATA_DIR": data, "FACEID_OPEN_RATE_LIMIT": "off"}
+        app = create_app(settings=Settings.load(overrides))
+        lock, key = door(app, folder)
+        result = evaluate(app, folder, lock, key)
+        timing = speed(app, folder, lock, key, args.rounds) if args.rounds else None
+    if args.json:
+        args.json.write_text(json.dumps({**result, "speed_ms": timing}, indent=1))
+    emit(table(result, timing), args.out)
+
+
+if __name__ == "__main__":
+    main()
