@@ -37,9 +37,11 @@ def test_challenges_are_random_short_and_always_turn():
     assert {len(d) for d in drawn} == {2, 3, 4}
     assert all(any(a in TURNS for a in d) for d in drawn)
     assert all(a != b for d in drawn for a, b in zip(d, d[1:], strict=False))
-    assert all(d.count("turn_left") <= 1 and d.count("turn_right") <= 1 for d in drawn)
+    turns = [[a for a in d if a in TURNS] for d in drawn]
+    assert all(a != b for t in turns for a, b in zip(t, t[1:], strict=False))
+    assert {tuple(t) for t in turns} >= {("turn_left", "turn_right", "turn_left")}
     assert {a for d in drawn for a in d} == set(ACTIONS)
-    assert len({tuple(d) for d in drawn}) > 15
+    assert len({tuple(d) for d in drawn}) > 30
 
 
 @pytest.mark.parametrize(
@@ -219,8 +221,8 @@ def test_enrolment_can_require_a_live_clip(tmp_path):
     person = client.post("/v1/subjects", json={"name": "Franck"}, headers=enrol).json["id"]
     url = f"/v1/subjects/{person}/enrollments"
     still = read_clip(LIVENESS / PERSON_CLIP, 18.5, 18.55)[0][0]
-    photo = io.BytesIO(encode([still], 1.0))
-    r = client.post(url, data={"images": (photo, "p.jpg")}, headers=enrol)
+    photo = encode([still], 1.0)
+    r = client.post(url, data={"images": (io.BytesIO(photo), "p.jpg")}, headers=enrol)
     assert r.status_code == 409 and r.json["error"]["code"] == "liveness_required"
 
     def answer(video: bytes):
@@ -241,6 +243,13 @@ def test_enrolment_can_require_a_live_clip(tmp_path):
     r = answer(encode(frames, fps))
     assert r.status_code == 201, r.json
     assert len(r.json["templates"]) >= 3
+    face = r.json["templates"][0]["id"]
+    replaced = client.put(
+        f"/v1/subjects/{person}/faces/{face}",
+        data={"image": (io.BytesIO(photo), "p.jpg")},
+        headers=enrol,
+    )
+    assert replaced.status_code == 409 and replaced.json["error"]["code"] == "liveness_required"
 
 
 def test_drawing_challenges_until_one_suits_a_recording_locks_the_door(acme):
@@ -277,3 +286,14 @@ def test_a_witness_of_somebody_else_is_a_changed_face(acme):
     person, other = faces(PERSON_CLIP, 17.0), faces("blinks_frontal.mp4", 9.0)
     assert one_face(ctx, person[:2], person[2:], "standard")
     assert not one_face(ctx, person[:2], [*person[2:], other[0]], "standard")
+
+
+def test_a_challenge_spent_on_bad_input_is_a_failure(acme):
+    """Answering with something that is not a video uses the challenge up and counts as a
+    failed attempt: challenges cannot be drawn for free by spoiling their answers."""
+    _, client, _, lock, _, door = acme
+    for _ in range(5):
+        challenge = client.post(f"/v1/locks/{lock['id']}/challenges", headers=door).json
+        r = unlock(client, lock["id"], door, b"not a video", challenge["challenge_id"])
+        assert r.status_code == 415 and r.json["error"]["code"] == "invalid_video"
+    assert client.post(f"/v1/locks/{lock['id']}/challenges", headers=door).status_code == 429

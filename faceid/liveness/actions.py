@@ -12,10 +12,10 @@ frontal, ``|yaw| <`` :data:`FRONTAL_YAW`, for any turn to count):
   (:data:`PARALLAX_MIN`).
 
 Medians over each turn, measured: a real head's 16 turns 0.110-0.394 and 0.38-0.78;
-10 turns of tilted, shaken and bent photos 0.038-0.170 and 0.00-0.39, none above both
+17 turns of tilted, shaken and bent photos 0.038-0.170 and 0.00-0.42, none above both
 cuts (a tilted photo of a slightly turned face fools the landmarks, 0.14-0.17, not the
-texture, 0.01; a shaken photo's blurred flow fools the texture, 0.39, not the
-landmarks, 0.056).
+texture, 0.01; a shaken photo's blurred flow fools the texture, 0.39-0.42, not the
+landmarks, 0.040-0.056).
 
 A **turn** is a run of at least :data:`MIN_RUN` frames in a row at ``|yaw| >=``
 :data:`TURN_YAW` to one side, after a frontal frame. The whole run is judged on the

@@ -1,11 +1,12 @@
 """Challenges: a random sequence of actions, and whether a clip's events answer it.
 
-A challenge is 2 to 4 actions drawn from :data:`ACTIONS`: at least one turn, each turn
-at most once, never the same action twice in a row. A clip answers it when its turns are
-exactly the challenge's turns, in order (no turn missing, none added; a turn to the same
-side as the one before, with no other turn between, is the same turn held), and each
-blink the challenge asks for falls between the turns around it. Blinks the challenge does
-not ask for are allowed: people blink without being asked.
+A challenge is 2 to 4 actions drawn from :data:`ACTIONS`: at least one turn, turns
+alternating sides (left, right, left...), never the same action twice in a row. A clip
+answers it when its turns are exactly the challenge's turns, in order (no turn missing,
+none added; a turn to the same side as the one before, with no other turn between, is
+the same turn held), and each blink the challenge asks for falls between the turns
+around it. Blinks the challenge does not ask for are allowed: people blink without
+being asked.
 
 >>> judge(["turn_left", "blink", "turn_right"],
 ...       [(0.5, "turn_left"), (1.2, "blink"), (2.0, "turn_right")]) is None
@@ -37,13 +38,14 @@ INSTRUCTIONS = {
 
 
 def valid(actions: Sequence[str]) -> bool:
-    """2 to 4 known actions, at least one turn, each turn once, none twice in a row."""
+    """2 to 4 known actions, at least one turn, turns alternating sides, no action twice in
+    a row."""
     turns = [a for a in actions if a in TURNS]
     return (
         2 <= len(actions) <= 4
         and set(actions) <= set(ACTIONS)
         and bool(turns)
-        and len(turns) == len(set(turns))
+        and all(a != b for a, b in zip(turns, turns[1:], strict=False))
         and all(a != b for a, b in zip(actions, actions[1:], strict=False))
     )
 
@@ -63,8 +65,8 @@ def parse(text: str) -> list[str]:
     if not valid(actions):
         raise ConfigError(
             f"FACEID_CHALLENGE_ACTIONS={text!r}: give 2 to 4 of {', '.join(ACTIONS)}, "
-            "separated by commas, with at least one turn, each turn once, and no action "
-            "twice in a row."
+            "separated by commas, with at least one turn, turns alternating sides, and no "
+            "action twice in a row."
         )
     return actions
 

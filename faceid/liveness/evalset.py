@@ -5,8 +5,8 @@ clip's SOURCES.md) answer a given challenge. Attacks are made from the same real
 (ISO/IEC 30107-3 presentation attacks, by kind):
 
 - ``photo``: a still of each enrolled person moved as a sheet of paper is moved: tilted
-  left/right or up/down (one perspective warp of a plane per frame), shaken, zoomed, and
-  bent round a cylinder while it is turned (no longer one plane);
+  left/right or up/down (one perspective warp of a plane per frame), shaken, zoomed,
+  tilted while shaken, and bent round a cylinder while it is turned (no longer one plane);
 - ``replay``: the genuine cuts (and the whole clip) played against a challenge whose
   order they do not follow;
 - ``gaze``: ``gaze_only_head_still.mp4`` (the eyes move, the head does not) against turns;
@@ -167,7 +167,7 @@ def bent(image: np.ndarray, degrees: float, curve: float = 1.2, strips: int = 24
 
 def photo_motions(still: np.ndarray, fps: float = 15.0) -> dict[str, list[np.ndarray]]:
     """A still moved as a sheet of paper is, 4 s each: tilted left then right, up then
-    down, shaken, zoomed in and out, bent and turned."""
+    down, shaken, zoomed in and out, bent and turned, tilted while shaken."""
     t = np.linspace(0, 1, int(4 * fps))
     swing = 40 * np.sin(2 * np.pi * t)  # 0 -> +40 -> 0 -> -40 -> 0 degrees
     rng = np.random.default_rng(7)
@@ -187,6 +187,15 @@ def photo_motions(still: np.ndarray, fps: float = 15.0) -> dict[str, list[np.nda
             sheet(still, 10 * np.sin(4 * np.pi * x), scale=1 + 0.4 * np.sin(np.pi * x)) for x in t
         ],
         "photo_bent": [bent(still, a) for a in swing],
+        "photo_tilted_and_shaken": [
+            sheet(
+                still,
+                float(a + rng.normal(0, 6)),
+                roll=float(rng.normal(0, 4)),
+                shift=(float(rng.normal(0, 6)), float(rng.normal(0, 6))),
+            )
+            for a in swing
+        ],
     }
 
 

@@ -8,9 +8,9 @@ prior. :func:`parallax` follows corners inside the face's box from the clip's fr
 frame through every frame (pyramidal Lucas-Kanade optical flow) and reports, per frame,
 the share of them that one homography of the frontal frame does not explain (error over
 :data:`TOLERANCE` inter-ocular distances). Over each turn (median of its frames), a real
-head left 0.38-0.78 of them off the plane; tilted and bent photos 0.00-0.17; a shaken
-photo, its flow blurred, up to 0.39: so this cue is used together with the landmarks'
-residual (:mod:`.actions`), which that shaken photo fails.
+head left 0.38-0.78 of them off the plane; tilted and bent photos 0.00-0.18; a shaken
+photo, its flow blurred, up to 0.42: so this cue is used together with the landmarks'
+residual (:mod:`.actions`), which the shaken photos fail.
 """
 
 from __future__ import annotations

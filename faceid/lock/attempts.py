@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import TooManyAttempts
+from ..errors import FaceIdError, TooManyAttempts
 from ..store import Budget, Refusal
 from .context import Context
 
@@ -55,9 +55,14 @@ def refuse(ctx: Context, refusal: Refusal) -> TooManyAttempts:
 
 
 @contextmanager
-def attempt(ctx: Context, spent: list[Budget], reserved: str | None = None) -> Iterator[Attempt]:
+def attempt(
+    ctx: Context, spent: list[Budget], reserved: str | None = None, refund_errors: bool = True
+) -> Iterator[Attempt]:
     """Reserve before the work (unless ``reserved`` already was: a challenge's attempt),
-    settle after it (refund on any error)."""
+    settle after it. An error is refunded, unless ``refund_errors`` is False (an answer to a
+    challenge, which the call used up): then a refusal of the caller's input (4xx) is a
+    failure, so a challenge cannot be spent for free, and only the service's own trouble
+    (5xx) is refunded."""
     if reserved is None:
         taken = ctx.store.reserve(spent)
         if isinstance(taken, Refusal):
@@ -66,7 +71,11 @@ def attempt(ctx: Context, spent: list[Budget], reserved: str | None = None) -> I
     result = Attempt()
     try:
         yield result
-    except BaseException:
-        ctx.store.settle(reserved, "refund", spent)
+    except BaseException as exc:
+        client_error = isinstance(exc, FaceIdError) and exc.status < 500
+        outcome: Literal["fail", "refund"] = (
+            "fail" if client_error and not refund_errors else "refund"
+        )
+        ctx.store.settle(reserved, outcome, spent)
         raise
     result.shut = tuple(ctx.store.settle(reserved, result.outcome, spent))

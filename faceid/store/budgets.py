@@ -100,7 +100,9 @@ class BudgetsMixin(SqlCore):
             if outcome == "refund":
                 self._exec(cur, "DELETE FROM attempts WHERE id = ?", (attempt,))
                 return shut
-            self._exec(cur, "UPDATE attempts SET outcome = ? WHERE id = ?", (outcome, attempt))
+            self._exec(  # a failure counts from when it failed (a challenge's may be late)
+                cur, "UPDATE attempts SET outcome = ?, at = ? WHERE id = ?", (outcome, now, attempt)
+            )
             if outcome == "ok":
                 return shut
             for budget in sorted(budgets, key=lambda b: b.bucket):

@@ -74,10 +74,18 @@ class ChallengesMixin(SqlCore):
             if row is None:
                 return None, "unknown"
             found = Challenge(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
-            if row[7] is not None:
+            if row[7] is not None or not self._use(cur, found.id, now):
                 return found, "used"
-            self._exec(cur, "UPDATE challenges SET used_at = ? WHERE id = ?", (now, found.id))
             return found, "expired" if now > found.expires_at else "ok"
+
+    def _use(self, cur: object, challenge_id: str, now: float) -> bool:
+        """Mark a challenge used; False when another request got there first."""
+        done = self._exec(
+            cur,
+            "UPDATE challenges SET used_at = ? WHERE id = ? AND used_at IS NULL",
+            (now, challenge_id),
+        )
+        return bool(done.rowcount == 1)
 
     def abandon_challenges(self, org_id: str, target: str, key_id: str) -> list[str]:
         """Use up the key's unanswered challenges for ``target``; their reserved attempts."""
@@ -88,8 +96,5 @@ class ChallengesMixin(SqlCore):
                 "AND key_id = ? AND used_at IS NULL",
                 (org_id, target, key_id),
             ).fetchall()
-            for row in rows:
-                self._exec(
-                    cur, "UPDATE challenges SET used_at = ? WHERE id = ?", (time.time(), row[0])
-                )
-        return [str(row[1]) for row in rows]
+            taken = [str(row[1]) for row in rows if self._use(cur, row[0], time.time())]
+        return taken

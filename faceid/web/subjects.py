@@ -129,7 +129,13 @@ def delete_face(subject_id: str, face_id: str) -> Any:
 @bp.put("/subjects/<subject_id>/faces/<face_id>")
 @documented(200, FaceReplaced, MEDIA_ERRORS, keyed=True, tag="subjects", form=ReplaceFaceForm)
 def replace_face(subject_id: str, face_id: str) -> Any:
-    """Replace one template with the face in ``image``."""
+    """Replace one template with the face in ``image`` (refused while enrolment requires a
+    live challenge: a photo would bypass it)."""
     ctx = context("enroll")
+    if ctx.settings.enroll_liveness == "challenge":
+        raise LivenessRequired(
+            "Enrolment requires a live challenge, so faces are not replaced from photos: "
+            "delete the face and enrol again with a challenge clip."
+        )
     image = one_file("image")
     return jsonify(enrollment.replace_face(ctx, subject_id, face_id, image, force=flag("force")))
