@@ -152,3 +152,20 @@ def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, An
     if request.param == "sqlite":
         return {"FACEID_DATA_DIR": str(tmp_path / "data")}
     return {"FACEID_DATABASE_URL": request.getfixturevalue("postgres").new_database()}
+
+
+def require_tool(name: str) -> str:
+    """The path of a Debian program a test drives (ffmpeg, chromium), or a skip saying so.
+
+    ``.ci/run`` installs them and sets FACEID_REQUIRE_TOOLS=1, which turns the skip into a
+    failure there, so CI cannot pass by skipping.
+    """
+    import shutil
+
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed (Debian package; .ci/run installs it)"
+    if os.environ.get("FACEID_REQUIRE_TOOLS"):
+        pytest.fail(f"FACEID_REQUIRE_TOOLS is set but {message}")
+    pytest.skip(message)

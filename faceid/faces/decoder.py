@@ -8,7 +8,17 @@ worker is killed), under a CPU and address-space limit and a wall-clock deadline
 Protocol on stdout, one record per frame: a JSON line ``{"index", "time_s", "shape"}``
 then ``h * w * 3`` bytes of BGR pixels; an error is one JSON line ``{"error", "message"}``.
 
-OpenCV applies a video's rotation tag (``CAP_PROP_ORIENTATION_AUTO``), set explicitly.
+Videos as phones and browsers make them:
+
+- **Rotation.** Phones record in the sensor's orientation and tag the track with the
+  rotation a player applies (a display matrix). OpenCV's own automatic rotation is turned
+  off and the tag is applied here (:func:`upright`), so a tagged clip decodes upright
+  whichever OpenCV version is installed.
+- **No length.** A browser's MediaRecorder writes WebM without a duration, so the
+  container declares no frame count. The clip is then decoded through once to count its
+  frames (stopping at ``max_seconds``), and sampled on a second pass without seeking.
+- **Timestamps.** ``time_s`` is each frame's own presentation time, not its index over an
+  average frame rate: variable-frame-rate phone video puts frames unevenly in time.
 """
 
 from __future__ import annotations
@@ -58,27 +68,74 @@ class VideoLimits:
         )
 
 
+#: Clockwise quarter turns that make a frame upright, by the track's rotation tag in
+#: degrees as OpenCV reports it (``CAP_PROP_ORIENTATION_META``: 90 = turn clockwise).
+ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+#: More frames than this declared by a container is garbage (MediaRecorder WebM reports
+#: a huge negative count): the clip is counted by decoding instead.
+MAX_DECLARED_FRAMES = 10_000_000
+
+
+def upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """``image`` as a player shows it, given its track's rotation tag in degrees."""
+    code = ROTATIONS.get(rotation % 360)
+    return image if code is None else cv2.rotate(image, code)
+
+
+def _too_long(seconds: float, limit: float) -> DecodeError:
+    return DecodeError(
+        "video_too_long",
+        f"The video lasts {seconds:.1f} s or more; "
+        f"the limit is {limit:g} s (FACEID_VIDEO_MAX_SECONDS).",
+    )
+
+
 class Decoder:
     """Up to ``max_frames`` frames spread over a clip, each checked against the limits."""
 
     def __init__(self, path: str, limits: VideoLimits) -> None:
+        self.path = path
         self.limits = limits
-        self._cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-        if not self._cap.isOpened():
-            raise DecodeError("invalid_video", "The file is not a video faceid can decode.")
-        self._cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        self._cap = self._open()
+        self.rotation = int(self._cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360
         fps = float(self._cap.get(cv2.CAP_PROP_FPS))
         self.fps = fps if np.isfinite(fps) and 0 < fps <= 1000 else 25.0
-        self.frame_count = max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+        declared = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        known = np.isfinite(declared) and 0 < declared < MAX_DECLARED_FRAMES
+        #: Whether frames may be reached by seeking (the container knows its length).
+        self.seekable = bool(known)
+        self.frame_count = int(declared) if known else 0
         width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._check_size(width, height)
         if self.frame_count and self.frame_count / self.fps > limits.max_seconds:
-            raise DecodeError(
-                "video_too_long",
-                f"The video lasts {self.frame_count / self.fps:.1f} s; "
-                f"the limit is {limits.max_seconds:g} s (FACEID_VIDEO_MAX_SECONDS).",
-            )
+            raise _too_long(self.frame_count / self.fps, limits.max_seconds)
+        if not self.frame_count:
+            self.frame_count = self._count()
+
+    def _open(self) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            raise DecodeError("invalid_video", "The file is not a video faceid can decode.")
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # rotation is applied by upright()
+        return cap
+
+    def _time_s(self, index: int) -> float:
+        """The presentation time of the frame just read (its index over fps if unknown)."""
+        ms = float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
+        return ms / 1000 if np.isfinite(ms) and ms >= 0 else index / self.fps
+
+    def _count(self) -> int:
+        """Frames in a clip whose container does not say: decode through it once."""
+        count = 0
+        while self._cap.grab():
+            if self._time_s(count) > self.limits.max_seconds:
+                raise _too_long(self._time_s(count), self.limits.max_seconds)
+            count += 1
+        self._cap.release()
+        self._cap = self._open()
+        return count
 
     def _check_size(self, width: int, height: int) -> None:
         if width * height > self.limits.max_pixels:
@@ -94,7 +151,7 @@ class Decoder:
         position = 0
         for index in wanted:
             gap = index - position
-            if self.frame_count and (gap > seek_gap or gap < 0):
+            if self.seekable and (gap > seek_gap or gap < 0):
                 self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
             else:
                 for _ in range(gap):
@@ -102,14 +159,14 @@ class Decoder:
             ok, image = self._cap.read()
             position = index + 1
             if not ok or image is None:
-                if not self.frame_count:
+                if not self.seekable:
                     return
                 continue
             self._check_size(image.shape[1], image.shape[0])  # decoded, not just declared
-            time_s = index / self.fps
+            time_s = self._time_s(index)
             if time_s > self.limits.max_seconds:
                 return
-            yield index, round(time_s, 3), self._shrink(image)
+            yield index, round(time_s, 3), self._shrink(upright(image, self.rotation))
 
     def _shrink(self, image: np.ndarray) -> np.ndarray:
         side = self.limits.max_side
