@@ -22,6 +22,8 @@ NOT_API = {
     "/apidoc/openapi.json",
     "/docs/",
     "/docs/<path:path>",
+    "/app",  # the web page and its files (tests/test_browser.py)
+    "/app/static/<path:filename>",
 }
 SCHEMATHESIS_CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"

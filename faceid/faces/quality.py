@@ -67,3 +67,42 @@ def assess(image: np.ndarray, face: Face) -> dict[str, float]:
     }
     parts["score"] = float(np.prod(list(parts.values())))
     return {k: round(v, 4) for k, v in parts.items()}
+
+
+#: What a person enrolling should do, by the stable code of what went wrong.
+ADVICE = {
+    "no_face": "No face in some frames: look at the camera, face in the middle of the picture.",
+    "several_faces": "Two faces or more: only the person enrolling should be in the picture.",
+    "too_dark": "Too dark: face a light or turn one on.",
+    "too_bright": "Too bright: move out of direct light, or away from a bright window.",
+    "hold_still": "Blurred: hold still, and hold the phone steady.",
+    "come_closer": "The face is small: come closer to the camera.",
+    "face_camera": "Face the camera and keep your head straight.",
+}
+
+#: The quality part each piece of advice answers (exposure: dark or bright by brightness).
+_PART_ADVICE = {"sharpness": "hold_still", "size": "come_closer", "frontal": "face_camera"}
+
+
+def brightness(image: np.ndarray, face: Face) -> float:
+    """Mean grey level of the face crop, in [0, 1]."""
+    return float(_crop(image, face).mean() / 255.0)
+
+
+def weakness(parts: dict[str, float], light: float) -> str:
+    """The advice code for a face's weakest quality part."""
+    names = [name for name in ("sharpness", "size", "frontal", "exposure") if name in parts]
+    weakest = min(names, key=lambda name: parts[name])
+    if weakest == "exposure":
+        return "too_dark" if light < 0.5 else "too_bright"
+    return _PART_ADVICE[weakest]
+
+
+def advice(dropped: dict[str, int], weak: list[str]) -> list[dict[str, object]]:
+    """Advice in words, most frequent first: frames dropped for having no face or several,
+    and ``weak``, the :func:`weakness` of each face below the quality minimum."""
+    counts = {code: dropped.get(code, 0) for code in ("no_face", "several_faces")}
+    for code in weak:
+        counts[code] = counts.get(code, 0) + 1
+    ranked = sorted((c for c in counts.items() if c[1]), key=lambda c: -c[1])
+    return [{"code": code, "frames": n, "message": ADVICE[code]} for code, n in ranked]

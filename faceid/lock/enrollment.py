@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EnrollmentRejected, FaceMismatch, NoFace, NotFound
+from ..faces import quality
 from ..store import Subject
 from .context import Context
 from .samples import Sample, faces_from_images, faces_from_video
@@ -141,6 +142,10 @@ def enroll_samples(
         "dropped": dropped,
         "templates": [],
         "threshold": ctx.threshold(),
+        "advice": quality.advice(
+            dropped,
+            [s.weakness for s in samples if s.quality < ctx.settings.enroll_min_quality],
+        ),
     }
     if reasons:
         ctx.audit("enrollment.rejected", subject_id=subject.id, reasons=reasons)

@@ -16,7 +16,6 @@ import time
 from typing import Any
 
 from ..errors import EnrollmentRejected, NoFace
-from ..faces import quality
 from ..faces.media import decode_video, video_limits
 from ..liveness import challenge as challenges
 from ..liveness.clip import Analysis, Tracked, analyse
@@ -25,7 +24,7 @@ from ..store import Lock
 from . import attempts
 from .context import Context
 from .enrollment import enroll_samples
-from .samples import Sample
+from .samples import Sample, assessed
 from .verdicts import decide, verdict
 
 
@@ -78,7 +77,7 @@ def embed(ctx: Context, tracked: list[Tracked], source: str) -> list[Sample]:
     """The tracked faces embedded, with their quality scores."""
     vectors = ctx.pipeline.embed([(t.image, t.face) for t in tracked])
     return [
-        Sample(v, quality.assess(t.image, t.face)["score"], f"{source}:frame{t.index}")
+        assessed(v, t.image, t.face, f"{source}:frame{t.index}")
         for v, t in zip(vectors, tracked, strict=True)
     ]
 

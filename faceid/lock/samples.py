@@ -25,12 +25,21 @@ class Sample:
     quality: float
     source: str
     image: bytes | None = None
+    #: the advice code for the face's weakest quality part (:func:`quality.weakness`)
+    weakness: str = ""
+
+
+def assessed(vector: np.ndarray, image: np.ndarray, face: Face, source: str) -> Sample:
+    """A sample with its quality score and what most lowers it."""
+    parts = quality.assess(image, face)
+    weakness = quality.weakness(parts, quality.brightness(image, face))
+    return Sample(vector, parts["score"], source, weakness=weakness)
 
 
 def faces_from_images(
     ctx: Context, images: Sequence[bytes], require_single: bool, dropped: dict[str, int]
 ) -> list[Sample]:
-    crops: list[tuple[np.ndarray, Face, float, bytes]] = []
+    crops: list[tuple[np.ndarray, Face, bytes]] = []
     for i, data in enumerate(images):
         image = decode_image(data, ctx.settings.max_image_pixels)
         faces = ctx.pipeline.detect(image, largest_only=True)
@@ -39,12 +48,14 @@ def faces_from_images(
             dropped[reason] = dropped.get(reason, 0) + 1
             log.info("image dropped", extra={"image": i, "reason": reason})
             continue
-        crops.append((image, faces[0], quality.assess(image, faces[0])["score"], data))
-    vectors = ctx.pipeline.embed([(img, face) for img, face, _, _ in crops])
-    return [
-        Sample(v, q, f"image:{i}", data)
-        for i, (v, (_, _, q, data)) in enumerate(zip(vectors, crops, strict=True))
-    ]
+        crops.append((image, faces[0], data))
+    vectors = ctx.pipeline.embed([(img, face) for img, face, _ in crops])
+    samples = []
+    for i, (vector, (image, face, data)) in enumerate(zip(vectors, crops, strict=True)):
+        sample = assessed(vector, image, face, f"image:{i}")
+        sample.image = data
+        samples.append(sample)
+    return samples
 
 
 def faces_from_video(
@@ -54,7 +65,7 @@ def faces_from_video(
     kept, sampled = video_faces(ctx.pipeline, data, limits, dropped)
     vectors = ctx.pipeline.embed([(k.image, k.face) for k in kept])
     samples = [
-        Sample(v, quality.assess(k.image, k.face)["score"], f"video:frame{k.index}")
+        assessed(v, k.image, k.face, f"video:frame{k.index}")
         for v, k in zip(vectors, kept, strict=True)
     ]
     return samples, sampled

@@ -16,7 +16,7 @@ from ..faces.pipeline import Pipeline
 from ..services import Services
 from ..settings import Settings
 from ..store import Store
-from . import access, keys, locks, monitoring, openapi, original, subjects
+from . import access, keys, locks, monitoring, openapi, original, page, subjects
 from .requests import authenticate_request
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def create_app(
     app.extensions["faceid"] = services
     app.register_blueprint(original.bp)
     app.register_blueprint(monitoring.bp)
+    app.register_blueprint(page.bp)
     app.register_blueprint(_v1())
     openapi.register(app)
     _register_errors(app, settings)

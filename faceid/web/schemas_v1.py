@@ -72,6 +72,15 @@ class TemplateOut(BaseModel):
     source: str
 
 
+class AdviceOut(BaseModel):
+    """What to do better, in words: ``code`` is one of no_face, several_faces, too_dark,
+    too_bright, hold_still, come_closer, face_camera; ``frames`` how many it concerned."""
+
+    code: str
+    frames: int
+    message: str
+
+
 class EnrollReport(BaseModel):
     subject_id: str
     frames_sampled: int
@@ -81,6 +90,9 @@ class EnrollReport(BaseModel):
     threshold: float
     consistency: float
     seconds: float
+    advice: list[AdviceOut] = Field(
+        default_factory=list, description="what to do better, in words, most frequent first"
+    )
 
 
 class FaceRecord(BaseModel):
