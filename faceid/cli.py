@@ -8,6 +8,7 @@ faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
 faceid init-db | keys ...       the store's commands (:mod:`faceid.store.cli`)
 faceid embed | similarity | cluster | search
                                 batch tools for researchers (:mod:`faceid.batch`)
+faceid door --url --key --lock  the reference door client (:mod:`faceid.clients`)
 
 Every command reads the same :class:`~faceid.settings.Settings` as the server.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 import click
 
 from .batch.cli import COMMANDS as BATCH_COMMANDS
+from .clients.cli import door
 from .errors import FaceIdError
 from .faces.models import WEIGHTS
 from .faces.presets import PRESETS
@@ -43,7 +45,7 @@ def main(verbose: bool) -> None:
     )
 
 
-for _command in (*STORE_COMMANDS, *BATCH_COMMANDS):
+for _command in (*STORE_COMMANDS, *BATCH_COMMANDS, door):
     main.add_command(_command)
 
 

@@ -16,13 +16,15 @@ clip's SOURCES.md) answer a given challenge. Attacks are made from the same real
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+# the evaluation's clips are encoded as the reference door client sends its recordings
+from ..clients.door import encode as encode
 
 PERSON_CLIP = "turns_and_blinks.mp4"  # the enrolled person's clip
 OTHER_CLIP = "blinks_frontal.mp4"  # somebody else, enrolled and granted too
@@ -87,18 +89,6 @@ def read_clip(path: Path, start: float = 0.0, end: float = 1e9) -> tuple[list[np
         index += 1
     cap.release()
     return frames, fps
-
-
-def encode(frames: list[np.ndarray], fps: float) -> bytes:
-    """An MP4 (MPEG-4 part 2) of BGR frames, the size of the first."""
-    height, width = frames[0].shape[:2]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "clip.mp4"
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
-        for frame in frames:
-            writer.write(cv2.resize(frame, (width, height)))
-        writer.release()
-        return path.read_bytes()
 
 
 def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
