@@ -492,3 +492,23 @@ def test_encrypted_gallery_and_kept_images(store_config):
 def test_identify_top_k_as_a_form_field_is_validated(org, top_k):
     r = org.unlock.post("/v1/identify", data={**files("image", [OBAMA_PROBE]), "top_k": top_k})
     assert r.status_code == 400 and error_code(r) == "invalid_parameter"
+
+
+def test_enrolment_advice_says_too_dark_for_a_dark_selfie(org, tmp_path):
+    """A selfie filmed in the dark: the report says so in words (not as blur, though a dark
+    face loses its fine edges too), for every frame it concerned."""
+    from faceid.faces.quality import ADVICE
+
+    sid = org.enroll.subject("obama")
+    dark = (letterbox(cv2.imread(str(EXAMPLES / "obama.jpg")), (640, 480)) * 0.15).astype("uint8")
+    clip = write_clip(tmp_path / "dark.avi", [dark] * 12)
+    r = org.enroll.enrol(sid, [clip.read_bytes()], field="video")
+    assert r.status_code == 422 and error_code(r) == "enrollment_rejected", r.json
+    report = r.json["error"]["details"]["report"]
+    assert report["advice"][0] == {
+        "code": "too_dark",
+        "frames": report["faces_found"],
+        "message": ADVICE["too_dark"],
+    }
+    r = org.enroll.enrol(sid, [EXAMPLES / "two_people.jpg", EXAMPLES / "obama.jpg"])
+    assert r.status_code == 201 and r.json["advice"][0]["code"] == "several_faces", r.json

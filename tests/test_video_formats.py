@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceid.faces.decoder import Decoder, VideoLimits
+from faceid.faces.decoder import DecodeError, Decoder, VideoLimits
 from faceid.faces.models import CARDS
 
 from .conftest import EXAMPLES, error_code, needs_faces, require_tool, upload
@@ -235,3 +235,18 @@ def test_webm_without_duration_too_long_is_refused(formats_dir):
         "/extract_embeddings_from_video", data=upload(path, field="video", name=path.name)
     )
     assert r.status_code in (413, 422) and error_code(r) == "video_too_long", r.json
+
+
+def test_times_stay_in_order_and_a_clip_without_length_is_measured(formats_dir):
+    """Times handed on never go back (the uploader's container sets them), and a clip that
+    declares no length is refused as too long while it is counted."""
+    path = make_format("webm_vp8_no_duration", formats_dir)
+    decoder = Decoder(str(path), VideoLimits(max_frames=300, max_seconds=60))
+    try:
+        times = [time_s for _, time_s, _ in decoder.frames()]
+    finally:
+        decoder.close()
+    assert times == sorted(times)
+    with pytest.raises(DecodeError) as refused:
+        Decoder(str(path), VideoLimits(max_seconds=1.2)).close()  # 11 s of video
+    assert refused.value.code == "video_too_long"

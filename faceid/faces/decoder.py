@@ -75,6 +75,9 @@ ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_9
 #: More frames than this declared by a container is garbage (MediaRecorder WebM reports
 #: a huge negative count): the clip is counted by decoding instead.
 MAX_DECLARED_FRAMES = 10_000_000
+#: Frames per second of video at most (slow-motion phone video is 240): a clip with more
+#: frames than ``max_seconds`` of this is too long, whatever its timestamps claim.
+MAX_FPS = 240
 
 
 def upright(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -109,8 +112,11 @@ class Decoder:
         width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._check_size(width, height)
+        self._last_time = 0.0
         if self.frame_count and self.frame_count / self.fps > limits.max_seconds:
             raise _too_long(self.frame_count / self.fps, limits.max_seconds)
+        if self.frame_count > limits.max_seconds * MAX_FPS:
+            raise _too_long(self.frame_count / MAX_FPS, limits.max_seconds)
         if not self.frame_count:
             self.frame_count = self._count()
 
@@ -122,17 +128,22 @@ class Decoder:
         return cap
 
     def _time_s(self, index: int) -> float:
-        """The presentation time of the frame just read (its index over fps if unknown)."""
+        """The presentation time of the frame just read (its index over fps if unknown),
+        never earlier than the last one: the container's timestamps are the uploader's."""
         ms = float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
-        return ms / 1000 if np.isfinite(ms) and ms >= 0 else index / self.fps
+        time_s = ms / 1000 if np.isfinite(ms) and ms >= 0 else index / self.fps
+        self._last_time = max(self._last_time, time_s)
+        return self._last_time
 
     def _count(self) -> int:
         """Frames in a clip whose container does not say: decode through it once."""
         count = 0
         while self._cap.grab():
-            if self._time_s(count) > self.limits.max_seconds:
-                raise _too_long(self._time_s(count), self.limits.max_seconds)
+            time_s = self._time_s(count)
+            if time_s > self.limits.max_seconds or count > self.limits.max_seconds * MAX_FPS:
+                raise _too_long(max(time_s, count / MAX_FPS), self.limits.max_seconds)
             count += 1
+        self._last_time = 0.0
         self._cap.release()
         self._cap = self._open()
         return count

@@ -80,7 +80,7 @@ ADVICE = {
     "face_camera": "Face the camera and keep your head straight.",
 }
 
-#: The quality part each piece of advice answers (exposure: dark or bright by brightness).
+#: The quality part each piece of advice answers (exposure: see :func:`weakness`).
 _PART_ADVICE = {"sharpness": "hold_still", "size": "come_closer", "frontal": "face_camera"}
 
 
@@ -89,12 +89,16 @@ def brightness(image: np.ndarray, face: Face) -> float:
     return float(_crop(image, face).mean() / 255.0)
 
 
+#: Exposure under this names the light as the fault first: a dark face also loses the
+#: fine edges that sharpness measures, so it would otherwise read as blur.
+POOR_EXPOSURE = 0.6
+
+
 def weakness(parts: dict[str, float], light: float) -> str:
-    """The advice code for a face's weakest quality part."""
-    names = [name for name in ("sharpness", "size", "frontal", "exposure") if name in parts]
-    weakest = min(names, key=lambda name: parts[name])
-    if weakest == "exposure":
+    """The advice code for what most lowers a face's quality (``light``: its brightness)."""
+    if parts.get("exposure", 1.0) < POOR_EXPOSURE:
         return "too_dark" if light < 0.5 else "too_bright"
+    weakest = min(_PART_ADVICE, key=lambda name: parts.get(name, 1.0))
     return _PART_ADVICE[weakest]
 
 
