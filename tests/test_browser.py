@@ -221,7 +221,7 @@ def check_browser_webm(uploads: list[bytes], folder: Path) -> None:
     decoder = Decoder(str(webm), VideoLimits(max_frames=16))
     try:
         assert not decoder.seekable, "the browser's WebM declares a length"
-        frames = list(decoder.frames())
+        frames = decoder.frames()
     finally:
         decoder.close()
     assert frames[-1][1] > 4.0  # sampled over the whole 5 s, not its first half second

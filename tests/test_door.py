@@ -154,3 +154,63 @@ def test_door_reports_no_verdict_for_a_bad_key_a_dead_service_or_camera(door, tm
     assert out.returncode == 2 and "(unreachable)" in out.stderr
     out = run_door(door, tmp_path / "no-such-camera.mp4")
     assert out.returncode == 2 and "(camera)" in out.stderr
+
+
+class Misbehaving:
+    """A stand-in for a broken service or a proxy in front of it (a redirect, a JSON array,
+    an HTML error page): the real service cannot be made to answer so, hence this fake."""
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        import http.server
+        import threading
+
+        reply = (status, body, headers)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                code, content, extra = reply
+                self.send_response(code)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "code"),
+    [
+        (301, b"", {"Location": "http://127.0.0.1:9/steal"}, "(http_301)"),
+        (200, b"[]", {"Content-Type": "application/json"}, "(bad_response)"),
+        (201, b'{"challenge_id": "c"}', {"Content-Type": "application/json"}, "(bad_response)"),
+        (502, b"<html>bad gateway</html>", {"Content-Type": "text/html"}, "(http_502)"),
+    ],
+)
+def test_door_gives_no_verdict_for_answers_that_are_not_the_apis(door, status, body, headers, code):
+    fake = Misbehaving(status, body, headers)
+    try:
+        camera = cut(Path(door["folder"]), 8.5, 13.5)
+        out = run_door(door, camera, url=fake.url)
+    finally:
+        fake.close()
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "NO VERDICT" in out.stderr and code in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_failing_relay_command_is_reported_and_the_door_goes_on(door, tmp_path):
+    camera = cut(Path(door["folder"]), 8.5, 13.5)
+    out = run_door(door, camera, "--loop", "--on-open", str(tmp_path / "no-relay"), stdin="\n")
+    assert out.returncode == 0, (out.stdout, out.stderr)
+    assert "OPEN: Franck" in out.stdout and "the --on-open command failed" in out.stderr

@@ -38,6 +38,8 @@ FORMATS: dict[str, tuple[list[str], str, bool, float]] = {
         0,
     ),
     "h264_rotated_mp4": (["-vf", "transpose=2", *X264, "-c:a", "aac"], ".mp4", False, 0),
+    "h264_rotated_180_mp4": (["-vf", "hflip,vflip", *X264], ".mp4", False, 0),
+    "raw_h264_no_timestamps": (["-an", *X264], ".h264", False, 0),
     "webm_vp8_no_duration": (VP8, ".webm", True, 0),
     "webm_vp9_no_duration": (VP9, ".webm", True, 0),
     "vfr_with_audio": (
@@ -66,7 +68,7 @@ FORMATS: dict[str, tuple[list[str], str, bool, float]] = {
     ),
 }
 #: the rotation tag each rotated format gets (ffmpeg's "rotate" metadata, counter-clockwise)
-ROTATE_TAG = {"hevc_rotated_mov": "90", "h264_rotated_mp4": "270"}
+ROTATE_TAG = {"hevc_rotated_mov": "90", "h264_rotated_mp4": "270", "h264_rotated_180_mp4": "180"}
 
 
 def ffmpeg(*args: str, stdout: Path | None = None) -> None:
@@ -180,7 +182,7 @@ def test_webm_without_duration_is_sampled_over_its_length(formats_dir, name):
     decoder = Decoder(str(path), VideoLimits(max_frames=16))
     try:
         assert not decoder.seekable
-        frames = list(decoder.frames())
+        frames = decoder.frames()
     finally:
         decoder.close()
     real = ffprobe_times(path)
@@ -196,7 +198,7 @@ def test_variable_frame_rate_times_are_the_frames_own(formats_dir):
     real = ffprobe_times(path)
     decoder = Decoder(str(path), VideoLimits(max_frames=40))
     try:
-        frames = list(decoder.frames())
+        frames = decoder.frames()
     finally:
         decoder.close()
     gaps = np.diff(real)
@@ -217,8 +219,8 @@ def test_rotated_video_decodes_as_a_player_shows_it(formats_dir, name):
     assert shown.shape[:2] == (360, 640), "FFmpeg shows the clip upright and landscape"
     decoder = Decoder(str(path), VideoLimits(max_frames=1))
     try:
-        assert decoder.rotation in (90, 270)
-        (_, _, image), *_ = list(decoder.frames())
+        assert decoder.rotation == (360 - int(ROTATE_TAG[name])) % 360
+        (_, _, image), *_ = decoder.frames()
     finally:
         decoder.close()
     assert image.shape == shown.shape
@@ -250,3 +252,35 @@ def test_times_stay_in_order_and_a_clip_without_length_is_measured(formats_dir):
     with pytest.raises(DecodeError) as refused:
         Decoder(str(path), VideoLimits(max_seconds=1.2)).close()  # 11 s of video
     assert refused.value.code == "video_too_long"
+
+
+def test_raw_h264_without_timestamps_is_timed_by_its_frame_rate(formats_dir):
+    path = make_format("raw_h264_no_timestamps", formats_dir)
+    decoder = Decoder(str(path), VideoLimits(max_frames=16))
+    try:
+        frames = decoder.frames()
+    finally:
+        decoder.close()
+    times = [time_s for _, time_s, _ in frames]
+    assert len(frames) == 16 and times[0] == 0 and times == sorted(set(times))
+    assert times[-1] == pytest.approx(frames[-1][0] / decoder.fps, abs=0.002)
+
+
+def test_a_wrong_declared_frame_count_is_counted_again(formats_dir):
+    """A browser WebM given a duration afterwards (remuxed): its container estimates more
+    frames than it holds, so sampling by that count would lose the clip's end."""
+    piped = make_format("webm_face_after_1.5s_no_duration", formats_dir)
+    path = formats_dir / "webm_remuxed_with_duration.webm"
+    ffmpeg("-i", str(piped), "-c", "copy", str(path))
+    capture = cv2.VideoCapture(str(path))
+    declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    real = ffprobe_times(path)
+    assert declared > len(real), "the container's estimate is right: nothing to test"
+    decoder = Decoder(str(path), VideoLimits(max_frames=16))
+    try:
+        frames = decoder.frames()
+    finally:
+        decoder.close()
+    assert decoder.frame_count == len(real) and len(frames) == 16
+    assert frames[-1][0] == len(real) - 1

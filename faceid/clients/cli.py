@@ -65,5 +65,8 @@ def _one(service: Service, source: str, countdown: int, on_open: str) -> int:
         return FAILED
     click.echo(verdict.describe())
     if verdict.opened and on_open:
-        subprocess.run(shlex.split(on_open), check=False, timeout=60)
+        try:
+            subprocess.run(shlex.split(on_open), check=False, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            click.echo(f"the --on-open command failed: {exc}", err=True)
     return OPENED if verdict.opened else LOCKED

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -51,9 +52,11 @@ class Verdict:
     subject: str | None
 
     def describe(self) -> str:
-        if self.opened:
-            return f"OPEN: {self.subject or 'granted person'}"
-        return f"LOCKED: {self.reason}"
+        """One line for the door's console, with no control characters from the service."""
+        text = (
+            f"OPEN: {self.subject or 'granted person'}" if self.opened else f"LOCKED: {self.reason}"
+        )
+        return "".join(ch for ch in text if ch.isprintable())
 
 
 class Service:
@@ -62,7 +65,7 @@ class Service:
     def __init__(self, url: str, key: str, lock: str, timeout_s: float = 60.0) -> None:
         import httpx
 
-        self.lock = lock
+        self.lock = quote(lock, safe="")
         self._http = httpx.Client(
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {key}"},
@@ -79,17 +82,26 @@ class Service:
         try:
             body = response.json()
         except ValueError:
-            body = {}
-        if response.is_error:
-            error = body.get("error", {}) if isinstance(body, dict) else {}
+            body = None
+        if not response.is_success:  # redirects are not followed: the key stays here
+            error = body.get("error") if isinstance(body, dict) else None
+            error = error if isinstance(error, dict) else {}
             raise DoorError(
                 str(error.get("code", f"http_{response.status_code}")),
                 str(error.get("message", response.reason_phrase)),
             )
-        return dict(body)
+        if not isinstance(body, dict):
+            raise DoorError("bad_response", "the service answered something else than JSON")
+        return body
 
-    def challenge(self) -> dict[str, Any]:
-        return self._call("/challenges")
+    def challenge(self) -> tuple[str, list[str], float]:
+        """(challenge id, actions in order, seconds left to answer)."""
+        body = self._call("/challenges")
+        try:
+            actions = [str(a) for a in body["actions"]]
+            return str(body["challenge_id"]), actions, float(body["expires_in_s"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DoorError("bad_response", f"a challenge without {exc}") from exc
 
     def unlock(self, video: bytes, challenge_id: str) -> Verdict:
         body = self._call(
@@ -97,10 +109,12 @@ class Service:
             files={"video": ("door.mp4", video, "video/mp4")},
             data={"challenge_id": challenge_id},
         )
-        subject = body.get("subject") or {}
-        return Verdict(
-            body.get("verdict") == "unlock", str(body.get("reason")), subject.get("name")
-        )
+        subject = body.get("subject")
+        name = subject.get("name") if isinstance(subject, dict) else None
+        verdict = body.get("verdict")
+        if verdict not in ("unlock", "locked"):
+            raise DoorError("bad_response", "an answer without a verdict")
+        return Verdict(verdict == "unlock", str(body.get("reason")), str(name) if name else None)
 
     def close(self) -> None:
         self._http.close()
@@ -146,7 +160,8 @@ class Camera:
             frames.append(frame)
         if not frames:
             raise DoorError("camera", "the camera gave no frames")
-        fps = len(frames) / length if self.live else self.fps
+        elapsed = time.monotonic() - started
+        fps = len(frames) / max(elapsed, 0.1) if self.live else self.fps
         return encode(frames, fps)
 
     def close(self) -> None:
@@ -172,13 +187,12 @@ def attempt(
     service: Service, camera: Camera, show: Callable[[str], None], countdown: int
 ) -> Verdict:
     """One unlock attempt: challenge, instructions while recording, the verdict."""
-    challenge = service.challenge()
-    actions = list(challenge["actions"])
-    show(f"Challenge: {', '.join(actions)} (expires in {challenge['expires_in_s']:.0f} s)")
+    challenge_id, actions, expires_in_s = service.challenge()
+    show(f"Challenge: {', '.join(actions)} (expires in {expires_in_s:.0f} s)")
     for left in range(countdown, 0, -1):
         show(f"Look at the camera: recording in {left}")
         if camera.live:
             time.sleep(1)
     video = camera.record(timeline(actions), show)
     show("Checking...")
-    return service.unlock(video, str(challenge["challenge_id"]))
+    return service.unlock(video, challenge_id)

@@ -18,14 +18,15 @@ Videos as phones and browsers make them:
   container declares no frame count. The clip is then decoded through once to count its
   frames (stopping at ``max_seconds``), and sampled on a second pass without seeking.
 - **Timestamps.** ``time_s`` is each frame's own presentation time, not its index over an
-  average frame rate: variable-frame-rate phone video puts frames unevenly in time.
+  average frame rate: variable-frame-rate phone video puts frames unevenly in time. A
+  stream without timestamps (raw H.264) is timed by index over frame rate, and no frame
+  is put less than 1/240 s after the one before it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -55,16 +56,24 @@ class VideoLimits:
     deadline_s: float = 30.0
     memory_mb: int = 2048
     max_side: int = 0
+    #: the setting that ``max_seconds`` comes from, named when a video is too long
+    seconds_setting: str = "FACEID_VIDEO_MAX_SECONDS"
 
     def to_argv(self) -> list[str]:
         values = (self.max_frames, self.max_pixels, self.max_seconds, self.deadline_s)
-        return [str(v) for v in (*values, self.memory_mb, self.max_side)]
+        return [str(v) for v in (*values, self.memory_mb, self.max_side, self.seconds_setting)]
 
     @classmethod
     def from_argv(cls, argv: list[str]) -> VideoLimits:
-        frames, pixels, seconds, deadline, memory, side = argv
+        frames, pixels, seconds, deadline, memory, side, setting = argv
         return cls(
-            int(frames), int(pixels), float(seconds), float(deadline), int(memory), int(side)
+            int(frames),
+            int(pixels),
+            float(seconds),
+            float(deadline),
+            int(memory),
+            int(side),
+            setting,
         )
 
 
@@ -86,11 +95,11 @@ def upright(image: np.ndarray, rotation: int) -> np.ndarray:
     return image if code is None else cv2.rotate(image, code)
 
 
-def _too_long(seconds: float, limit: float) -> DecodeError:
+def _too_long(seconds: float, limits: VideoLimits) -> DecodeError:
     return DecodeError(
         "video_too_long",
         f"The video lasts {seconds:.1f} s or more; "
-        f"the limit is {limit:g} s (FACEID_VIDEO_MAX_SECONDS).",
+        f"the limit is {limits.max_seconds:g} s ({limits.seconds_setting}).",
     )
 
 
@@ -103,20 +112,21 @@ class Decoder:
         self._cap = self._open()
         self.rotation = int(self._cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360
         fps = float(self._cap.get(cv2.CAP_PROP_FPS))
-        self.fps = fps if np.isfinite(fps) and 0 < fps <= 1000 else 25.0
+        plausible = bool(np.isfinite(fps) and 0 < fps <= MAX_FPS)
+        self.fps = fps if plausible else 25.0
         declared = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
-        known = np.isfinite(declared) and 0 < declared < MAX_DECLARED_FRAMES
+        # A count made from a duration and an implausible rate (WebM reports 1000 fps) is
+        # no count: such clips are counted by decoding, like those that declare none.
+        known = plausible and np.isfinite(declared) and 0 < declared < MAX_DECLARED_FRAMES
         #: Whether frames may be reached by seeking (the container knows its length).
         self.seekable = bool(known)
         self.frame_count = int(declared) if known else 0
         width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._check_size(width, height)
-        self._last_time = 0.0
+        self._clock = (-1, 0.0)  # (index, time) of the last frame timed
         if self.frame_count and self.frame_count / self.fps > limits.max_seconds:
-            raise _too_long(self.frame_count / self.fps, limits.max_seconds)
-        if self.frame_count > limits.max_seconds * MAX_FPS:
-            raise _too_long(self.frame_count / MAX_FPS, limits.max_seconds)
+            raise _too_long(self.frame_count / self.fps, limits)
         if not self.frame_count:
             self.frame_count = self._count()
 
@@ -127,25 +137,34 @@ class Decoder:
         cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # rotation is applied by upright()
         return cap
 
+    def _rewind(self) -> None:
+        self._cap.release()
+        self._cap = self._open()
+        self._clock = (-1, 0.0)
+
     def _time_s(self, index: int) -> float:
-        """The presentation time of the frame just read (its index over fps if unknown),
-        never earlier than the last one: the container's timestamps are the uploader's."""
+        """The presentation time of the frame just read: its own timestamp, or its index
+        over the frame rate when the stream has none (raw H.264 reports 0 throughout).
+        The timestamps are the uploader's, so each frame is put at least 1/MAX_FPS s per
+        frame after the last one: time can neither go back nor be squeezed."""
         ms = float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
-        time_s = ms / 1000 if np.isfinite(ms) and ms >= 0 else index / self.fps
-        self._last_time = max(self._last_time, time_s)
-        return self._last_time
+        stamped = np.isfinite(ms) and ms >= 0 and (ms > 0 or index == 0)
+        time_s = ms / 1000 if stamped else index / self.fps
+        last_index, last_time = self._clock
+        if last_index >= 0:
+            time_s = max(time_s, last_time + (index - last_index) / MAX_FPS)
+        self._clock = (index, time_s)
+        return time_s
 
     def _count(self) -> int:
         """Frames in a clip whose container does not say: decode through it once."""
         count = 0
         while self._cap.grab():
             time_s = self._time_s(count)
-            if time_s > self.limits.max_seconds or count > self.limits.max_seconds * MAX_FPS:
-                raise _too_long(max(time_s, count / MAX_FPS), self.limits.max_seconds)
+            if time_s > self.limits.max_seconds:
+                raise _too_long(time_s, self.limits)
             count += 1
-        self._last_time = 0.0
-        self._cap.release()
-        self._cap = self._open()
+        self._rewind()
         return count
 
     def _check_size(self, width: int, height: int) -> None:
@@ -156,11 +175,23 @@ class Decoder:
                 "pixels (FACEID_VIDEO_MAX_PIXELS).",
             )
 
-    def frames(self, seek_gap: int = 24) -> Iterator[tuple[int, float, np.ndarray]]:
-        """(index, seconds, BGR image), evenly spread; long gaps seeked, short ones grabbed."""
-        wanted = self._wanted()
+    def frames(self) -> list[tuple[int, float, np.ndarray]]:
+        """(index, seconds, BGR image), evenly spread over the clip. When a container's
+        count was wrong (a frame it promised does not decode), the clip is counted by
+        decoding and sampled again, rather than sampled thinly."""
+        frames, complete = self._sample()
+        if self.seekable and not complete:
+            self.seekable = False
+            self._rewind()
+            self.frame_count = self._count()
+            frames, _ = self._sample()
+        return frames
+
+    def _sample(self, seek_gap: int = 24) -> tuple[list[tuple[int, float, np.ndarray]], bool]:
+        """The wanted frames (long gaps seeked, short ones grabbed); False if one failed."""
+        frames: list[tuple[int, float, np.ndarray]] = []
         position = 0
-        for index in wanted:
+        for index in self._wanted():
             gap = index - position
             if self.seekable and (gap > seek_gap or gap < 0):
                 self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
@@ -170,14 +201,13 @@ class Decoder:
             ok, image = self._cap.read()
             position = index + 1
             if not ok or image is None:
-                if not self.seekable:
-                    return
-                continue
+                return frames, False
             self._check_size(image.shape[1], image.shape[0])  # decoded, not just declared
             time_s = self._time_s(index)
             if time_s > self.limits.max_seconds:
-                return
-            yield index, round(time_s, 3), self._shrink(upright(image, self.rotation))
+                return frames, True
+            frames.append((index, round(time_s, 3), self._shrink(upright(image, self.rotation))))
+        return frames, True
 
     def _shrink(self, image: np.ndarray) -> np.ndarray:
         side = self.limits.max_side

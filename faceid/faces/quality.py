@@ -96,9 +96,10 @@ POOR_EXPOSURE = 0.6
 
 def weakness(parts: dict[str, float], light: float) -> str:
     """The advice code for what most lowers a face's quality (``light``: its brightness)."""
-    if parts.get("exposure", 1.0) < POOR_EXPOSURE:
+    names = [*_PART_ADVICE, "exposure"]
+    weakest = min(names, key=lambda name: parts.get(name, 1.0))
+    if parts.get("exposure", 1.0) < POOR_EXPOSURE or weakest == "exposure":
         return "too_dark" if light < 0.5 else "too_bright"
-    weakest = min(_PART_ADVICE, key=lambda name: parts.get(name, 1.0))
     return _PART_ADVICE[weakest]
 
 

@@ -13,6 +13,7 @@ and every witness frame must show the person matched. Enrolment may require the 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from ..errors import EnrollmentRejected, NoFace
@@ -64,8 +65,11 @@ def check_clip(ctx: Context, video: bytes, actions: list[str]) -> tuple[Analysis
     """The clip's liveness analysis against ``actions``, and how many frames were read."""
     cfg = ctx.settings
     limits = video_limits(cfg, cfg.challenge_max_frames)
-    limits = type(limits)(
-        **{**limits.__dict__, "max_seconds": cfg.challenge_max_seconds, "max_side": 640}
+    limits = replace(
+        limits,
+        max_seconds=cfg.challenge_max_seconds,
+        max_side=640,
+        seconds_setting="FACEID_CHALLENGE_MAX_SECONDS",
     )
     frames = decode_video(video, limits)
     if not frames:

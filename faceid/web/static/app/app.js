@@ -11,7 +11,7 @@ const TAIL_S = 0.6;
 const COUNTDOWN_S = 3;
 
 const $ = (id) => document.getElementById(id);
-const state = { subject: null, subjectName: "" };
+const state = { subject: null, subjectName: "", busy: false };
 
 const REASONS = {
   match: "Open. Welcome",
@@ -91,7 +91,7 @@ async function openCamera() {
 }
 
 function closeCamera(stream) {
-  stream.getTracks().forEach((track) => track.stop());
+  stream.getTracks().forEach((track) => track.stop());  // stopping twice is harmless
   $("preview").srcObject = null;
 }
 
@@ -110,26 +110,42 @@ async function record(stream, seconds, timeline) {
   const recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
   const chunks = [];
   recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
-  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  const stopped = new Promise((resolve, reject) => {
+    recorder.onstop = resolve;
+    recorder.onerror = (event) => reject(event.error || new Error("The recording failed."));
+  });
   const started = performance.now();
-  recorder.start(200);
-  const timers = timeline.map(([at, cue, onCue]) => setTimeout(() => { say("cue", cue); if (onCue) onCue(); }, at * 1000));
-  const tick = setInterval(() => {
-    const left = Math.max(0, seconds - (performance.now() - started) / 1000);
-    $("countdown").textContent = left.toFixed(1) + " s";
-  }, 100);
-  await sleep(seconds);
-  recorder.stop();
-  await stopped;
-  clearInterval(tick);
-  timers.forEach(clearTimeout);
-  $("countdown").textContent = "";
+  const timers = [];
+  let tick = null;
+  try {
+    recorder.start(200);
+    for (const [at, cue, onCue] of timeline) {
+      timers.push(setTimeout(() => { say("cue", cue); if (onCue) onCue(); }, at * 1000));
+    }
+    tick = setInterval(() => {
+      const left = Math.max(0, seconds - (performance.now() - started) / 1000);
+      $("countdown").textContent = left.toFixed(1) + " s";
+    }, 100);
+    await Promise.race([sleep(seconds), stopped]);
+    if (recorder.state !== "inactive") recorder.stop();
+    await stopped;
+  } finally {
+    if (recorder.state !== "inactive") recorder.stop();
+    clearInterval(tick);
+    timers.forEach(clearTimeout);
+    $("countdown").textContent = "";
+  }
   const mime = recorder.mimeType || type || "video/webm";
   return { blob: new Blob(chunks, { type: mime }), name: mime.includes("mp4") ? "clip.mp4" : "clip.webm" };
 }
 
+// While one step runs (recording, uploading), every action waits.
 function busy(on) {
+  state.busy = on;
   for (const id of ["enrol", "grant", "unlock"]) $(id).disabled = on || !ready(id);
+  for (const form of ["subject-form", "lock-form"]) {
+    $(form).querySelector("button").disabled = on;
+  }
 }
 
 function ready(id) {
@@ -161,6 +177,7 @@ async function answerChallenge(challengeUrl, postUrl, stepsList) {
     timeline.push([LEAD_S + challenge.actions.length * ACTION_S, "Look at the camera", () => mark(items.length)]);
     const seconds = LEAD_S + challenge.actions.length * ACTION_S + TAIL_S;
     const clip = await record(stream, seconds, timeline);
+    closeCamera(stream);
     say("cue", "Checking…");
     const form = new FormData();
     form.append("video", clip.blob, clip.name);
@@ -292,7 +309,7 @@ function init() {
       say("lock-status", "Door not created: " + error.message, "bad");
     }
   }));
-  $("lock-id").addEventListener("input", () => busy(false));
+  $("lock-id").addEventListener("input", () => busy(state.busy));
   $("enrol").addEventListener("click", guard($("enrol"), enrol));
   $("grant").addEventListener("click", guard($("grant"), async () => {
     const lock = encodeURIComponent($("lock-id").value.trim());
