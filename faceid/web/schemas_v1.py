@@ -73,8 +73,7 @@ class TemplateOut(BaseModel):
 
 
 class AdviceOut(BaseModel):
-    """What to do better, in words: ``code`` is one of no_face, several_faces, too_dark,
-    too_bright, hold_still, come_closer, face_camera; ``frames`` how many it concerned."""
+    """What to do better: ``code`` (faces.quality.ADVICE), frames concerned, in words."""
 
     code: str
     frames: int
