@@ -18,8 +18,8 @@ from pathlib import Path
 
 from faceid.faces.evaluate import read_pairs
 
-from . import embed, identify, peers, serving, serving_report, targets, verify
-from .context import ROOT, Results, Settings
+from . import embed, frame, identify, peers, serving, serving_report, targets, verify
+from .context import ROOT, Results, Settings, models_view
 from .machine import describe, other_opencv
 from .report import document, table
 
@@ -81,6 +81,9 @@ def method(s: Settings) -> list[str]:
         "from it, then the request path timed (change-counter read + search); one BLAS thread, "
         "as gunicorn.conf.py sets for workers. RSS per template is the process's VmRSS growth "
         "while the index loads.",
+        "- Item 7: the 640x480 frame, one request or call per party per round, all parties "
+        f"in one loop ({s.runs} rounds after 4 warm-up calls each): faceid's servers over HTTP "
+        "(all faces), the peers in-process on the same JPEG bytes, decode included.",
     ]
 
 
@@ -92,6 +95,8 @@ def collect(settings: Settings, deepface_env: dict[str, str]) -> Results:
     verify.run(settings, results)
     log.info("items 3-5: video, HTTP load, memory")
     serving_report.add(serving.run(settings, results, deepface_env), results)
+    log.info("item 7: one frame over HTTP against the peers, interleaved")
+    frame.run(settings, results)
     log.info("item 6: identify over synthetic galleries, SQLite and PostgreSQL")
     sizes = [1000, 10000] if settings.runs <= 3 else [1000, 10_000, 100_000, 1_000_000]
     identify.add(identify.run(sizes, ["sqlite", "postgres"], runs=settings.runs), results)
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         deepface_env = peers.prepare_deepface_home(tmp / "deepface-home")
         os.environ.update(deepface_env)
         os.environ.update(
-            {"FACEID_MODELS_DIR": str(shared / "models"), "FACEID_ALLOW_DOWNLOAD": "0"}
+            {"FACEID_MODELS_DIR": str(models_view(shared)), "FACEID_ALLOW_DOWNLOAD": "0"}
         )
         settings = make_settings(args, shared, tmp)
         results = collect(settings, deepface_env)

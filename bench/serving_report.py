@@ -45,6 +45,7 @@ def video_rows(out: Outcome, results: Results) -> None:
             )
     results.facts["video5_p50"] = out.default.videos["hamilton-5s"].timings.p50
     results.facts["video5_onnx_p50"] = out.onnx.videos["hamilton-5s"].timings.p50
+    results.facts["video5_peer_p50"] = out.video_peer["hamilton-5s"].timings.p50
 
 
 def _check_consistency(results: Results, clip: str, label: str, run: VideoRun) -> None:

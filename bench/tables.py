@@ -15,6 +15,8 @@ from pathlib import Path
 from faceid.faces.pipeline import PipelineConfig
 from faceid.settings import Settings
 
+from .context import models_view
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared")
 DETECTORS = "hog,yunet,retinaface-onnx,mtcnn"
@@ -34,7 +36,7 @@ def start(options: argparse.ArgumentParser) -> argparse.Namespace:
     """Parse, log to stderr, and read ONNX weights from the shared models folder."""
     args = options.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    os.environ.setdefault("FACEID_MODELS_DIR", str(SHARED / "models"))
+    os.environ.setdefault("FACEID_MODELS_DIR", str(models_view(SHARED)))
     return args
 
 

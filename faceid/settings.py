@@ -53,6 +53,7 @@ class Settings(BaseModel):
     allow_download: bool = True
     detect_max_side: int = Field(640, ge=0)
     onnx_threads: int = Field(0, ge=0)
+    dlib_backend: Literal["auto", "onnx", "dlib"] = "auto"
     preload: bool = False
     # -- inputs ---------------------------------------------------------------
     max_upload_mb: float = Field(20, gt=0)

@@ -6,9 +6,12 @@ beside the project) and skip with a reason when it is absent.
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,21 @@ EXAMPLES = FACES / "face_recognition" / "examples"
 TEST_IMAGES = FACES / "face_recognition" / "tests" / "test_images"
 MODELS = SHARED / "models"
 
+
+def _models_view() -> Path:
+    """The models folder the tests' pipelines use: the shared weights linked into a folder
+    of this test run's own, so that what is converted on first use (dlib's network as
+    ONNX) is cached there and nothing is written into ../shared."""
+    view = Path(tempfile.mkdtemp(prefix="faceid-test-models-"))
+    atexit.register(shutil.rmtree, view, True)
+    if MODELS.is_dir():
+        for path in MODELS.iterdir():
+            (view / path.name).symlink_to(path)
+    return view
+
+
+MODELS_DIR = _models_view()
+
 needs_faces = pytest.mark.skipif(
     not FACES.is_dir(), reason=f"shared face images not found at {FACES} (set FACEID_SHARED)"
 )
@@ -45,7 +63,7 @@ ONNX_CONFIG = {
 @pytest.fixture(autouse=True)
 def _models_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the weights registry at the shared models and forbid downloads in tests."""
-    monkeypatch.setenv("FACEID_MODELS_DIR", str(MODELS))
+    monkeypatch.setenv("FACEID_MODELS_DIR", str(MODELS_DIR))
     monkeypatch.setenv("FACEID_ALLOW_DOWNLOAD", "0")
 
 
@@ -66,7 +84,7 @@ def load_pipeline(cfg: PipelineConfig) -> Pipeline:
 
 def pipeline_config(**fields: Any) -> PipelineConfig:
     """A pipeline configuration reading weights from the shared models folder."""
-    return PipelineConfig(**{"models_dir": MODELS, "allow_download": False, **fields})
+    return PipelineConfig(**{"models_dir": MODELS_DIR, "allow_download": False, **fields})
 
 
 def make_app(**config: Any) -> Flask:
@@ -160,7 +178,6 @@ def require_tool(name: str) -> str:
     ``.ci/run`` installs them and sets FACEID_REQUIRE_TOOLS=1, which turns the skip into a
     failure there, so CI cannot pass by skipping.
     """
-    import shutil
 
     path = shutil.which(name)
     if path:

@@ -23,7 +23,7 @@ from faceid.faces.verification import read_identities
 from .conftest import (
     DEEPFACE,
     FACES,
-    MODELS,
+    MODELS_DIR,
     ONNX_CONFIG,
     make_app,
     needs_faces,
@@ -131,7 +131,7 @@ def test_no_stranger_opens_at_the_standard_level(config, tmp_path):
     names = sorted(identity_of)
     pairs = [(a, b, identity_of[a] == identity_of[b]) for a, b in itertools.combinations(names, 2)]
     server = Server({**config, "FACEID_DATA_DIR": str(tmp_path), "FACEID_OPEN_RATE_LIMIT": "off"})
-    server.env["FACEID_MODELS_DIR"] = str(MODELS)
+    server.env["FACEID_MODELS_DIR"] = str(MODELS_DIR)
     server.start()
     try:
         fa, impostors, fr, genuine = errors(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from faceid.errors import InvalidParameter, ModelUnavailable
 from faceid.faces.media import decode_image
 from faceid.faces.pipeline import Pipeline
 
-from .conftest import EXAMPLES, load_pipeline, needs_faces, needs_models, pipeline_config
+from .conftest import EXAMPLES, FACES, load_pipeline, needs_faces, needs_models, pipeline_config
 
 RUNNABLE = ["hog", "yunet", "retinaface-onnx", "mtcnn"]
 
@@ -107,3 +108,33 @@ def test_default_pipeline_never_imports_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _iou(a, b) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
+    return float(inter / (area - inter))
+
+
+@needs_faces
+def test_hog_cascade_finds_every_face_the_upsampled_pass_finds():
+    """Recall on every shared photo (the pair lists' photos, couple.jpg, two_people.jpg,
+    the group selfies...): the cascade finds each face the upsampled pass finds."""
+    from faceid.faces.detectors.hog import CLOSE_UP_PX, HogDetector
+
+    cascade, full = HogDetector(), HogDetector(cascade=False)
+    photos = [p for p in FACES.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    photos = [p for p in photos if "liveness" not in p.parts]
+    found = missed = close_ups = 0
+    for path in sorted(photos):
+        image = cv2.imread(str(path))
+        theirs = full.detect(image)
+        ours = cascade.detect(image)
+        found += len(theirs)
+        missed += sum(not any(_iou(t.box, o.box) >= 0.5 for o in ours) for t in theirs)
+        close_ups += bool(ours) and min(min(f.width, f.height) for f in ours) >= CLOSE_UP_PX
+    assert len(photos) >= 90 and found >= 100
+    assert missed == 0, f"{missed} of {found} faces missed"
+    assert close_ups >= len(photos) // 2  # most photos are close-ups: the saving is real

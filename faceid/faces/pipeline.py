@@ -45,6 +45,7 @@ class PipelineConfig:
     arcface_model: str = DEFAULT_ARCFACE_MODEL
     detect_max_side: int = 640
     onnx_threads: int = 0
+    dlib_backend: str = "auto"
     models_dir: Path = Path("~/.cache/faceid/models")
     allow_download: bool = True
 
@@ -58,6 +59,7 @@ class PipelineConfig:
                 arcface_model=settings.arcface_model,
                 detect_max_side=settings.detect_max_side,
                 onnx_threads=settings.onnx_threads,
+                dlib_backend=settings.dlib_backend,
                 models_dir=settings.models_path,
                 allow_download=settings.allow_download,
             ),
@@ -78,8 +80,8 @@ class PipelineConfig:
         return models.configured_card(self.embedder, self.arcface_model)
 
 
-def onnx_session(path: Path, threads: int = 0) -> Any:
-    """An ONNX Runtime CPU session with full graph optimisation."""
+def onnx_session(model: Path | bytes, threads: int = 0) -> Any:
+    """An ONNX Runtime CPU session with full graph optimisation (a file, or its bytes)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -87,7 +89,8 @@ def onnx_session(path: Path, threads: int = 0) -> Any:
     options.log_severity_level = 3
     if threads:
         options.intra_op_num_threads = threads
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 def _hog(cfg: PipelineConfig) -> Detector:
@@ -148,7 +151,7 @@ DETECTORS: dict[str, Callable[[PipelineConfig], Detector]] = {
 def _dlib(cfg: PipelineConfig) -> Embedder:
     from .embedders.dlib_resnet import DlibEmbedder
 
-    return DlibEmbedder()
+    return DlibEmbedder(cfg.dlib_backend, cfg.models_dir.expanduser(), cfg.onnx_threads)
 
 
 def _arcface(cfg: PipelineConfig) -> Embedder:
