@@ -6,23 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .report import Row
+from .tables import models_view
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The models folder benchmarks run with: links to the shared weights, beside which what
-#: faceid converts on first use (dlib's network as ONNX) is cached, never in ../shared.
-MODELS_VIEW = ROOT / "build" / "models"
-
-
-def models_view(shared: Path) -> Path:
-    """:data:`MODELS_VIEW`, its links to ``shared/models`` made or refreshed."""
-    MODELS_VIEW.mkdir(parents=True, exist_ok=True)
-    source = shared / "models"
-    for path in source.iterdir() if source.is_dir() else ():
-        link = MODELS_VIEW / path.name
-        if link.is_symlink() or not link.exists():
-            link.unlink(missing_ok=True)
-            link.symlink_to(path.resolve())
-    return MODELS_VIEW
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,26 @@ from pathlib import Path
 from faceid.faces.pipeline import PipelineConfig
 from faceid.settings import Settings
 
-from .context import models_view
-
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("FACEID_SHARED") or ROOT.parent / "shared")
+#: The models folder benchmarks run with: links to the shared weights, beside which what
+#: faceid converts on first use (dlib's network as ONNX) is cached, never in ../shared.
+#: (This module is imported both as ``bench.tables`` and, by scripts, as ``tables``.)
+MODELS_VIEW = ROOT / "build" / "models"
+
+
+def models_view(shared: Path) -> Path:
+    """:data:`MODELS_VIEW`, its links to ``shared/models`` made or refreshed."""
+    MODELS_VIEW.mkdir(parents=True, exist_ok=True)
+    source = shared / "models"
+    for path in source.iterdir() if source.is_dir() else ():
+        link = MODELS_VIEW / path.name
+        if link.is_symlink() or not link.exists():
+            link.unlink(missing_ok=True)
+            link.symlink_to(path.resolve())
+    return MODELS_VIEW
+
+
 DETECTORS = "hog,yunet,retinaface-onnx,mtcnn"
 EMBEDDERS = {"dlib": "dlib-resnet-v1", "arcface": "arcface:mobilefacenet-arcface"}
 
