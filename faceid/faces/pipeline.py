@@ -235,8 +235,10 @@ class Pipeline:
             spec=spec,
         )
 
-    def detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
-        return self.detector.detect(image, largest_only)
+    def detect(
+        self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
+    ) -> list[Face]:
+        return self.detector.detect(image, largest_only, small_faces)
 
     def embed(self, items: Sequence[FaceCrop]) -> np.ndarray:
         if not items:

@@ -58,21 +58,27 @@ class Detector(ABC):
     ``max_side``: images whose longer side exceeds it are detected on a downscaled
     copy and the results mapped back (default 640; 0 disables). Subclasses
     implement ``_detect`` on the (possibly downscaled) BGR image. A lock makes one
-    instance safe to share between threads.
+    instance safe to share between threads, unless the subclass is ``concurrent``: it
+    then guards its own state and may detect on several frames at once.
     """
 
     name: str = "base"
+    concurrent: bool = False
 
     def __init__(self, max_side: int = 640) -> None:
         self.max_side = max_side
         self._lock = threading.Lock()
 
-    def detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+    def detect(
+        self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
+    ) -> list[Face]:
         """Faces in a BGR ``uint8`` image, largest first.
 
         ``largest_only`` (default False) tells the detector that only the main face
         matters (unlock frames, enrolment, video frames), so it may stop at a cheaper
         pass that already found faces; smaller faces may then be missing.
+        ``small_faces=False`` lets it skip looking for faces too small to matter (HOG:
+        under 80 px at the detection scale), as for the frames of a selfie or door clip.
         """
         height, width = image.shape[:2]
         factor = 1.0
@@ -82,13 +88,16 @@ class Detector(ABC):
             work = cv2.resize(
                 image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
             )
-        with self._lock:
-            faces = self._detect(work, largest_only)
+        if self.concurrent:
+            faces = self._detect(work, largest_only, small_faces)
+        else:
+            with self._lock:
+                faces = self._detect(work, largest_only, small_faces)
         if factor != 1.0:
             faces = [f.scaled(1.0 / factor) for f in faces]
         faces = [f for f in faces if f.width >= 1 and f.height >= 1]
         return sorted(faces, key=lambda f: f.area, reverse=True)
 
     @abstractmethod
-    def _detect(self, image: np.ndarray, largest_only: bool) -> list[Face]:
+    def _detect(self, image: np.ndarray, largest_only: bool, small_faces: bool) -> list[Face]:
         """Detect on an image already sized for this detector."""

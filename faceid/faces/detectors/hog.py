@@ -5,6 +5,7 @@ Weights come from the ``face_recognition_models`` package: no download.
 
 from __future__ import annotations
 
+import queue
 from typing import Any
 
 import cv2
@@ -48,6 +49,11 @@ class HogDetector(Detector):
     """
 
     name = "hog"
+    #: dlib's scanner keeps buffers of its own, so each thread takes one of
+    #: :data:`SCANNERS` copies (they release the GIL: frames are detected on both cores);
+    #: the landmark predictor is shared behind a lock.
+    concurrent = True
+    SCANNERS = 2
 
     def __init__(self, upsample: int = 1, max_side: int = 640, cascade: bool = True) -> None:
         super().__init__(max_side)
@@ -56,25 +62,39 @@ class HogDetector(Detector):
         import face_recognition_models as frm
 
         self.upsample = upsample
-        self._detector: Any = dlib.get_frontal_face_detector()
+        self._scanners: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for _ in range(self.SCANNERS):
+            self._scanners.put(dlib.get_frontal_face_detector())
         self._predictor: Any = dlib.shape_predictor(frm.pose_predictor_model_location())
         self._rect = dlib.rectangle
 
-    def _detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+    def _scan(self, rgb: np.ndarray, upsample: int) -> tuple[list[Any], list[float]]:
+        scanner = self._scanners.get()
+        try:
+            rects, scores, _ = scanner.run(rgb, upsample, 0.0)
+        finally:
+            self._scanners.put(scanner)
+        return list(rects), list(scores)
+
+    def _detect(
+        self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
+    ) -> list[Face]:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        rects, scores = [], []
-        if self.cascade and self.upsample > 0:
+        rects: list[Any] = []
+        scores: list[float] = []
+        if (self.cascade or not small_faces) and self.upsample > 0:
             # Faces of 80 px and more show up without upsampling; when one does, the
             # largest face is among them, and in a close-up so is every face.
-            rects, scores, _ = self._detector.run(rgb, 0, 0.0)
+            rects, scores = self._scan(rgb, 0)
             smallest = min((min(r.width(), r.height()) for r in rects), default=0)
-            if not largest_only and smallest < CLOSE_UP_PX:
+            if small_faces and not largest_only and smallest < CLOSE_UP_PX:
                 rects = []
-        if not rects:
-            rects, scores, _ = self._detector.run(rgb, self.upsample, 0.0)
+        if not rects and (small_faces or self.upsample == 0):
+            rects, scores = self._scan(rgb, self.upsample)
         faces = []
         for rect, score in zip(rects, scores, strict=True):
-            shape = self._predictor(rgb, rect)
+            with self._lock:
+                shape = self._predictor(rgb, rect)
             points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
             box = np.array([rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1])
             faces.append(make_face(box, five_from_68(points), 1.0 / (1.0 + np.exp(-2.0 * score))))

@@ -30,7 +30,9 @@ class MtcnnDetector(Detector):
         self._model = model
         self.min_confidence = min_confidence
 
-    def _detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+    def _detect(
+        self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
+    ) -> list[Face]:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)  # MTCNN expects RGB
         faces = []
         for item in self._model.detect_faces(rgb):

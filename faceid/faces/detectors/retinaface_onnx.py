@@ -70,7 +70,9 @@ class RetinaFaceOnnxDetector(Detector):
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
 
-    def _detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+    def _detect(
+        self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
+    ) -> list[Face]:
         height, width = image.shape[:2]
         scale = self.size / max(height, width)
         resized = cv2.resize(image, (round(width * scale), round(height * scale)))

@@ -35,7 +35,9 @@ class RetinaFacePackageDetector(Detector):
         self._model = OnnxModel(session)
         self.threshold = threshold
 
-    def _detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+    def _detect(
+        self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
+    ) -> list[Face]:
         found = self._api.detect_faces(image, threshold=self.threshold, model=self._model)
         if not isinstance(found, dict):
             return []

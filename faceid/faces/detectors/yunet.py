@@ -30,7 +30,9 @@ class YuNetDetector(Detector):
             str(model_path), "", (320, 320), score_threshold, nms_threshold, 5000
         )
 
-    def _detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+    def _detect(
+        self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
+    ) -> list[Face]:
         height, width = image.shape[:2]
         self._net.setInputSize((width, height))
         _, rows = self._net.detect(image)
