@@ -10,10 +10,19 @@ import numpy as np
 import pytest
 
 from faceid.errors import InvalidParameter, ModelUnavailable
+from faceid.faces.align import canonical_landmarks
 from faceid.faces.media import decode_image
 from faceid.faces.pipeline import Pipeline
 
-from .conftest import EXAMPLES, FACES, load_pipeline, needs_faces, needs_models, pipeline_config
+from .conftest import (
+    EXAMPLES,
+    FACES,
+    MODELS,
+    load_pipeline,
+    needs_faces,
+    needs_models,
+    pipeline_config,
+)
 
 RUNNABLE = ["hog", "yunet", "retinaface-onnx", "mtcnn"]
 
@@ -138,3 +147,39 @@ def test_hog_cascade_finds_every_face_the_upsampled_pass_finds():
     assert len(photos) >= 90 and found >= 100
     assert missed == 0, f"{missed} of {found} faces missed"
     assert close_ups >= len(photos) // 2  # most photos are close-ups: the saving is real
+
+
+@needs_faces
+@needs_models
+def test_yunet_on_onnx_runtime_finds_what_opencv_finds():
+    """YuNet runs on ONNX Runtime and is decoded as cv2.FaceDetectorYN decodes it: on every
+    shared photo (at the 640 px detection scale, and at full size for the larger ones) both
+    find the same faces, with boxes, landmarks and scores equal to a thousandth of a pixel."""
+    from faceid.faces.detectors.yunet import YuNetDetector
+
+    model = MODELS / "face_detection_yunet_2023mar.onnx"
+    ours = YuNetDetector.from_file(model, max_side=0)
+    opencv = cv2.FaceDetectorYN.create(str(model), "", (320, 320), 0.7, 0.3, 5000)
+    photos = [p for p in FACES.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    photos = sorted(p for p in photos if "liveness" not in p.parts)
+    faces = sizes = 0
+    for path in photos:
+        full = cv2.imread(str(path))
+        scale = 640 / max(full.shape[:2])
+        small = cv2.resize(full, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        for image in (small, full) if scale < 1 else (full,):
+            height, width = image.shape[:2]
+            opencv.setInputSize((width, height))
+            theirs = opencv.detect(image)[1]
+            theirs = np.zeros((0, 15)) if theirs is None else theirs[np.argsort(-theirs[:, 14])]
+            found = sorted(ours._detect(image), key=lambda f: -f.confidence)
+            assert len(found) == len(theirs), path.name
+            for face, row in zip(found, theirs, strict=True):
+                x, y, w, h = row[:4]
+                assert np.allclose(face.box, [x, y, x + w, y + h], atol=1e-3), path.name
+                assert np.allclose(face.confidence, row[14], atol=1e-4), path.name
+                landmarks = canonical_landmarks(row[4:14])
+                assert np.allclose(face.landmarks, landmarks, atol=1e-3), path.name
+            faces += len(found)
+            sizes += 1
+    assert len(photos) >= 90 and faces >= 100 and sizes > len(photos)

@@ -126,7 +126,9 @@ def _mtcnn(cfg: PipelineConfig) -> Detector:
 def _yunet(cfg: PipelineConfig) -> Detector:
     from .detectors.yunet import YuNetDetector
 
-    return YuNetDetector(cfg.detector_file(), max_side=cfg.detect_max_side)
+    return YuNetDetector.from_file(
+        cfg.detector_file(), cfg.onnx_threads, max_side=cfg.detect_max_side
+    )
 
 
 def _retinaface_onnx(cfg: PipelineConfig) -> Detector:
