@@ -90,7 +90,8 @@ def frame(results: Results) -> Target:
         default >= 3 and onnx >= 10 and same,
         "Interleaved in one loop (item 7). The default runs dlib's ResNet rebuilt as an ONNX "
         "graph on ONNX Runtime, and HOG without upsampling first, upsampling only when a face "
-        "may be missing (none found, or one under 100 px).",
+        "may be missing (none found, or one under 100 px). yunet runs on ONNX Runtime, "
+        "decoded as OpenCV's FaceDetectorYN decodes it.",
     )
 
 

@@ -1,7 +1,7 @@
 """YuNet (``face_detection_yunet_2023mar.onnx``) on ONNX Runtime, decoded as OpenCV decodes it.
 
-OpenCV's ``cv2.FaceDetectorYN`` runs this network on OpenCV's DNN module: 16 ms for a
-640x480 frame on this project's 2-core machines, where ONNX Runtime takes 6 ms for the same
+OpenCV's ``cv2.FaceDetectorYN`` runs this network on OpenCV's DNN module: 9 ms for a
+640x480 frame on this project's 2-core machines, where ONNX Runtime takes 5 ms for the same
 network. So the network runs on ONNX Runtime, with its fixed 640x640 input made size-free,
 and its outputs are decoded as ``FaceDetectorYN`` decodes them: the image padded with zeros
 to a multiple of 32, a score ``sqrt(cls * obj)`` per grid cell of strides 8, 16 and 32, boxes
