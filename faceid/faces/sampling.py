@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import native
 from .detectors.base import Face
 from .media import Frame, VideoLimits, decode_video
 from .pipeline import Pipeline
@@ -55,7 +55,7 @@ def video_faces(
         return pipe.detect(frame.image, largest_only=True, small_faces=False)
 
     if pipe.detector.concurrent and len(frames) > 1:
-        with ThreadPoolExecutor(max_workers=DETECT_THREADS) as pool:
+        with native.pool(DETECT_THREADS) as pool:
             found = list(pool.map(find, frames))
     else:
         found = [find(frame) for frame in frames]

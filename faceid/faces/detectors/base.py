@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .. import native
 from ..align import canonical_landmarks
 
 
@@ -67,7 +67,7 @@ class Detector(ABC):
 
     def __init__(self, max_side: int = 640) -> None:
         self.max_side = max_side
-        self._lock = threading.Lock()
+        self._lock = native.lock()
 
     def detect(
         self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True

@@ -11,6 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .. import native
 from .base import Detector, Face, make_face
 
 
@@ -62,7 +63,7 @@ class HogDetector(Detector):
         import face_recognition_models as frm
 
         self.upsample = upsample
-        self._scanners: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._scanners: queue.SimpleQueue[Any] = native.simple_queue()
         for _ in range(self.SCANNERS):
             self._scanners.put(dlib.get_frontal_face_detector())
         self._predictor: Any = dlib.shape_predictor(frm.pose_predictor_model_location())

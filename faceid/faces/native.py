@@ -1,0 +1,50 @@
+"""Native threads, locks and queues, also inside gunicorn's gevent workers.
+
+A gevent worker monkey-patches ``threading`` and ``queue``: a ``ThreadPoolExecutor``'s
+threads become greenlets of one OS thread, so work that releases the GIL (dlib's HOG
+scanners) no longer runs on both cores, and its locks and queues are gevent's. Code that
+wants both cores takes its pool, locks and queues from here: native ones when gevent has
+patched ``threading``, the standard library's otherwise.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+
+def gevent_patched() -> bool:
+    """True inside a process whose ``threading`` gevent has monkey-patched."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("threading"))
+
+
+def _original(module: str, name: str, default: Any) -> Any:
+    if not gevent_patched():
+        return default
+    from gevent.monkey import get_original
+
+    return get_original(module, name)
+
+
+def lock() -> Any:
+    """A lock that native threads can share (``threading.Lock`` before any patching)."""
+    return _original("threading", "Lock", threading.Lock)()
+
+
+def simple_queue() -> Any:
+    """A ``queue.SimpleQueue`` that native threads can share."""
+    return _original("queue", "SimpleQueue", queue.SimpleQueue)()
+
+
+def pool(workers: int) -> Executor:
+    """An executor whose ``workers`` threads are OS threads (gevent's native pool under
+    gevent)."""
+    if gevent_patched():
+        from gevent.threadpool import ThreadPoolExecutor as NativeThreadPoolExecutor
+
+        return NativeThreadPoolExecutor(max_workers=workers)
+    return ThreadPoolExecutor(max_workers=workers)
