@@ -105,6 +105,9 @@ BAD = [
     ("pdf header", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", 415, "invalid_image"),
     ("blank image", png(200, 200), 422, "no_face"),
     ("one pixel", png(1, 1), 422, "no_face"),
+    # Downscaled for detection to at most 640 px, one side would round to 0 pixels.
+    ("one row of 2000 pixels", png(2000, 1), 422, "no_face"),
+    ("one column of 2000 pixels", png(1, 2000), 422, "no_face"),
 ]
 
 

@@ -71,6 +71,15 @@ def test_downscaled_detection_maps_boxes_back(name):
     assert np.abs(small.landmarks - full.landmarks).max() < 0.05 * full.width
 
 
+@needs_models
+@pytest.mark.parametrize("name", RUNNABLE)
+@pytest.mark.parametrize("shape", [(1, 2000), (2000, 1), (1, 1281), (3, 5000), (1, 1), (31, 33)])
+def test_thin_images_have_no_face_and_no_error(name, shape):
+    """A side that the 640 px downscale would round to 0, and sizes off YuNet's 32 px grid."""
+    image = np.random.default_rng(0).integers(0, 255, (*shape, 3), dtype=np.uint8)
+    assert load_pipeline(pipeline_config(detector=name)).detect(image) == []
+
+
 def test_no_face_in_a_blank_image():
     pipe = load_pipeline(pipeline_config())
     assert pipe.detect(np.full((300, 300, 3), 127, dtype=np.uint8)) == []

@@ -1,9 +1,11 @@
 """Video frames are detected on both cores inside gunicorn's gevent workers too.
 
 A gevent worker monkey-patches ``threading``: a standard ``ThreadPoolExecutor`` then runs
-its "threads" as greenlets of one OS thread, and HOG's two scanners take turns instead of
+its "threads" as greenlets of one OS thread, and HOG's scanners take turns instead of
 running together. These tests run the sampling in a process gevent has patched, as
-gunicorn's worker is, and check which OS threads did the detecting.
+gunicorn's worker is, and check which OS threads did the detecting, that several video
+requests and image requests in one worker share the scanners without blocking each other
+forever, and that a failing frame is raised to its request and nowhere else.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from faceid.faces.sampling import video_faces
 from .conftest import EXAMPLES, MODELS_DIR, ROOT, load_pipeline, needs_faces, pipeline_config
 
 CLIP = EXAMPLES / "short_hamilton_clip.mp4"
+PHOTO = EXAMPLES / "two_people.jpg"
 
 SCRIPT = """
 from gevent import monkey
@@ -27,11 +30,16 @@ monkey.patch_all()
 import json, sys, threading
 from pathlib import Path
 
+import cv2
+import gevent
+import numpy as np
+
 from faceid.faces.media import VideoLimits
 from faceid.faces.pipeline import Pipeline, PipelineConfig
-from faceid.faces.sampling import video_faces
+from faceid.faces.sampling import detect_frames, video_faces
 
-pipe = Pipeline.load(PipelineConfig(models_dir=Path(sys.argv[2]), allow_download=False))
+clip, photo, models = sys.argv[1:4]
+pipe = Pipeline.load(PipelineConfig(models_dir=Path(models), allow_download=False))
 threads = set()
 detect = pipe.detector.detect
 
@@ -42,26 +50,45 @@ def recording(*args, **kwargs):
 
 
 pipe.detector.detect = recording
-kept, sampled = video_faces(pipe, Path(sys.argv[1]).read_bytes(), VideoLimits(), {})
+data = Path(clip).read_bytes()
+image = cv2.imread(photo)
+
+
+def video():
+    kept, sampled = video_faces(pipe, data, VideoLimits(), {})
+    return sampled, [[k.index, *k.face.xywh()] for k in kept]
+
+
+def photos():  # image requests: detected on the event loop's own thread
+    return [len(detect(image)) for _ in range(6)]
+
+
+videos = [gevent.spawn(video) for _ in range(3)]
+images = gevent.spawn(photos)
+gevent.joinall([*videos, images], raise_error=True)
+try:
+    detect_frames(pipe, [image, image.astype(np.float64), image])
+    failure = None
+except Exception as exc:
+    failure = type(exc).__name__
 print(json.dumps({
     "threads": len(threads),
     "hub": threading.get_native_id() in threads,
-    "sampled": sampled,
-    "boxes": [[k.index, *k.face.xywh()] for k in kept],
+    "videos": [g.value for g in videos],
+    "images": images.value,
+    "failure": failure,
 }))
 """
 
 
-def _boxes(kept) -> list[list[int]]:
-    return [[k.index, *k.face.xywh()] for k in kept]
-
-
 @needs_faces
 def test_gevent_worker_detects_frames_on_two_os_threads():
-    """Under gevent's monkey-patching, the sampled frames are detected on two OS threads
-    other than the event loop's, and give the same faces as without gevent."""
+    """Under gevent's monkey-patching, three video requests at once share two OS threads
+    other than the event loop's and give the same faces as without gevent; image requests
+    detected on the event loop meanwhile are answered; a frame that fails raises in its
+    request, and gevent prints no traceback of its own."""
     run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(CLIP), str(MODELS_DIR)],
+        [sys.executable, "-c", SCRIPT, str(CLIP), str(PHOTO), str(MODELS_DIR)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -70,12 +97,15 @@ def test_gevent_worker_detects_frames_on_two_os_threads():
     )
     assert run.returncode == 0, run.stderr[-2000:]
     patched = json.loads(run.stdout.strip().splitlines()[-1])
-    kept, sampled = video_faces(
-        load_pipeline(pipeline_config()), CLIP.read_bytes(), VideoLimits(), {}
-    )
+    pipe = load_pipeline(pipeline_config())
+    kept, sampled = video_faces(pipe, CLIP.read_bytes(), VideoLimits(), {})
+    boxes = [[k.index, *k.face.xywh()] for k in kept]
     assert patched["threads"] == 2 and not patched["hub"]
-    assert patched["sampled"] == sampled == 16
-    assert patched["boxes"] == _boxes(kept) and len(kept) >= 5
+    assert sampled == 16 and len(kept) >= 5
+    assert patched["videos"] == [[sampled, boxes]] * 3
+    assert patched["images"] == [2] * 6
+    assert patched["failure"] == "error"  # cv2.error, from the frame of the wrong type
+    assert "failed with" not in run.stderr and "Traceback" not in run.stderr
 
 
 def test_native_primitives_are_the_standard_ones_without_gevent():
@@ -88,5 +118,5 @@ def test_native_primitives_are_the_standard_ones_without_gevent():
     assert not native.gevent_patched()
     assert isinstance(native.simple_queue(), queue.SimpleQueue)
     assert type(native.lock()) is type(threading.Lock())
-    with native.pool(2) as pool:
-        assert type(pool) is ThreadPoolExecutor
+    assert type(native.shared_pool()) is ThreadPoolExecutor
+    assert native.shared_pool() is native.shared_pool()

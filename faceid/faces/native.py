@@ -40,11 +40,23 @@ def simple_queue() -> Any:
     return _original("queue", "SimpleQueue", queue.SimpleQueue)()
 
 
-def pool(workers: int) -> Executor:
-    """An executor whose ``workers`` threads are OS threads (gevent's native pool under
-    gevent)."""
-    if gevent_patched():
-        from gevent.threadpool import ThreadPoolExecutor as NativeThreadPoolExecutor
+#: Threads of the process-wide pool (the machines have 2 cores).
+POOL_THREADS = 2
+_pool: Executor | None = None
+_pool_lock = threading.Lock()
 
-        return NativeThreadPoolExecutor(max_workers=workers)
-    return ThreadPoolExecutor(max_workers=workers)
+
+def shared_pool() -> Executor:
+    """The process's one pool of :data:`POOL_THREADS` OS threads (gevent's native pool
+    under gevent), made on first use: however many requests a gevent worker holds, they
+    share these threads, so the work they hand over runs on at most that many threads."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            if gevent_patched():
+                from gevent.threadpool import ThreadPoolExecutor as NativeThreadPoolExecutor
+
+                _pool = NativeThreadPoolExecutor(max_workers=POOL_THREADS)
+            else:
+                _pool = ThreadPoolExecutor(max_workers=POOL_THREADS)
+        return _pool

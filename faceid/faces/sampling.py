@@ -8,14 +8,12 @@ import numpy as np
 
 from . import native
 from .detectors.base import Face
-from .media import Frame, VideoLimits, decode_video
+from .media import VideoLimits, decode_video
 from .pipeline import Pipeline
 
 #: A second face smaller than this fraction of the largest one's side does not count
 #: as "another person" in a video frame (background faces, posters, detector noise).
 SECOND_FACE_RATIO = 0.35
-#: Frames detected at once, on a detector that allows it (the machines have 2 cores).
-DETECT_THREADS = 2
 
 
 def single_face(faces: list[Face]) -> str | None:
@@ -27,6 +25,30 @@ def single_face(faces: list[Face]) -> str | None:
         if min(faces[1].width, faces[1].height) >= SECOND_FACE_RATIO * side:
             return "several_faces"
     return None
+
+
+def detect_frames(pipe: Pipeline, images: list[np.ndarray]) -> list[list[Face]]:
+    """The faces of 80 px and more in each video frame, the largest first.
+
+    A detector that allows it runs on the process's shared pool of OS threads, a frame
+    per thread (both cores). A frame's failure is raised here, in the caller's thread or
+    greenlet, rather than reported again by the pool.
+    """
+
+    def find(image: np.ndarray) -> list[Face] | BaseException:
+        try:
+            return pipe.detect(image, largest_only=True, small_faces=False)
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller and raised there
+            return exc
+
+    if pipe.detector.concurrent and len(images) > 1:
+        results = list(native.shared_pool().map(find, images))
+    else:
+        results = [find(image) for image in images]
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -50,15 +72,7 @@ def video_faces(
     Frames left out are counted in ``dropped`` by reason (``no_face``, ``several_faces``).
     """
     frames = decode_video(data, limits)
-
-    def find(frame: Frame) -> list[Face]:
-        return pipe.detect(frame.image, largest_only=True, small_faces=False)
-
-    if pipe.detector.concurrent and len(frames) > 1:
-        with native.pool(DETECT_THREADS) as pool:
-            found = list(pool.map(find, frames))
-    else:
-        found = [find(frame) for frame in frames]
+    found = detect_frames(pipe, [frame.image for frame in frames])
     kept: list[FrameFace] = []
     for frame, faces in zip(frames, found, strict=True):
         reason = single_face(faces)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -67,7 +68,9 @@ class Detector(ABC):
 
     def __init__(self, max_side: int = 640) -> None:
         self.max_side = max_side
-        self._lock = native.lock()
+        # Only a concurrent detector is called from the shared pool's OS threads, so only
+        # its lock must be native; any other keeps a lock gevent can wait on.
+        self._lock = native.lock() if self.concurrent else threading.Lock()
 
     def detect(
         self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
@@ -86,7 +89,9 @@ class Detector(ABC):
         if self.max_side and max(height, width) > self.max_side:
             factor = self.max_side / max(height, width)
             work = cv2.resize(
-                image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
+                image,
+                (max(1, round(width * factor)), max(1, round(height * factor))),
+                interpolation=cv2.INTER_AREA,
             )
         if self.concurrent:
             faces = self._detect(work, largest_only, small_faces)

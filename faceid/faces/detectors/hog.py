@@ -52,9 +52,11 @@ class HogDetector(Detector):
     name = "hog"
     #: dlib's scanner keeps buffers of its own, so each thread takes one of
     #: :data:`SCANNERS` copies (they release the GIL: frames are detected on both cores);
-    #: the landmark predictor is shared behind a lock.
+    #: the landmark predictor is shared behind a lock. One copy more than the shared
+    #: pool's threads: under gevent, the event loop's own thread (an image request) always
+    #: finds a free one instead of blocking every greenlet until a video frame is done.
     concurrent = True
-    SCANNERS = 2
+    SCANNERS = native.POOL_THREADS + 1
 
     def __init__(self, upsample: int = 1, max_side: int = 640, cascade: bool = True) -> None:
         super().__init__(max_side)

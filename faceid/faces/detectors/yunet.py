@@ -23,6 +23,9 @@ from .base import Detector, Face, make_face
 
 STRIDES = (8, 16, 32)
 DIVISOR = 32
+#: Above this many input pixels, ONNX Runtime hands the memory of the run back afterwards
+#: (its arena would otherwise keep a large upload's peak for the life of the worker).
+SHRINK_PIXELS = 1024 * 1024
 
 
 def size_free(model: bytes) -> bytes:
@@ -59,7 +62,7 @@ def decode(
         obj = np.clip(outputs[f"obj_{stride}"][0, :, 0], 0, 1)
         scores = np.sqrt(cls * obj)
         cells = np.flatnonzero(scores >= score_threshold)
-        row, col = np.divmod(cells, padded_width // stride)
+        row, col = (v.astype(np.float32) for v in np.divmod(cells, padded_width // stride))
         box = outputs[f"bbox_{stride}"][0, cells]
         kps = outputs[f"kps_{stride}"][0, cells]
         width = np.exp(box[:, 2]) * stride
@@ -76,7 +79,9 @@ def decode(
 def suppress(
     rows: np.ndarray, score_threshold: float, nms_threshold: float, top_k: int
 ) -> np.ndarray:
-    """OpenCV's NMS on the boxes truncated to whole pixels, as ``FaceDetectorYN`` does."""
+    """OpenCV's NMS on the boxes truncated to whole pixels, as ``FaceDetectorYN`` does
+    (rows that are not finite numbers are dropped first)."""
+    rows = rows[np.isfinite(rows).all(axis=1)]
     if len(rows) == 0:
         return rows
     boxes = [tuple(int(v) for v in box) for box in rows[:, :4]]
@@ -109,6 +114,10 @@ class YuNetDetector(Detector):
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.top_k = top_k
+        import onnxruntime as ort
+
+        self._shrink = ort.RunOptions()
+        self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     @classmethod
     def from_file(cls, model_path: Path, threads: int = 0, **options: Any) -> YuNetDetector:
@@ -120,7 +129,10 @@ class YuNetDetector(Detector):
         self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
     ) -> list[Face]:
         blob = padded_blob(image)
-        values = self._session.run(self._names, {self._input: blob})
+        large = blob.shape[2] * blob.shape[3] > SHRINK_PIXELS
+        values = self._session.run(
+            self._names, {self._input: blob}, self._shrink if large else None
+        )
         outputs = dict(zip(self._names, values, strict=True))
         rows = decode(outputs, blob.shape[3], self.score_threshold)
         rows = suppress(rows, self.score_threshold, self.nms_threshold, self.top_k)
