@@ -1,9 +1,8 @@
 """A bounded HTTP load client for 127.0.0.1: threads, keep-alive connections, a fixed
 number of requests and a time cap, whichever comes first.
 
-Each thread keeps one ``http.client`` connection open; when the server closes it
-(gunicorn's sync workers close after every response) it is reopened for the next
-request, and the reopenings are counted.
+Each thread keeps one ``http.client`` connection open; when the server closes it it is
+reopened for the next request, and the reopenings are counted.
 """
 
 from __future__ import annotations

@@ -67,9 +67,9 @@ def method(s: Settings) -> list[str]:
         f"{len(pairs) - same} different), because DeepFace.verify takes seconds per pair; "
         "faceid makes 3 passes (the median pass is reported), DeepFace one, each after a "
         "warm-up.",
-        f"- Items 3-5: gunicorn with 2 sync workers on 127.0.0.1, loaded by a Python client "
-        f"(threads, http.client keep-alive; gunicorn's sync workers close the connection after "
-        f"each response, so each request opens one). {s.requests} requests per level for "
+        f"- Items 3-5 and 7: gunicorn as `make run` starts it (gunicorn.conf.py: 2 gevent "
+        f"workers) on 127.0.0.1, loaded by a Python client (threads, http.client keep-alive; "
+        f"a closed connection is reopened and counted). {s.requests} requests per level for "
         f"compare, {s.extract_requests} for extract, capped at {s.time_cap_s:.0f} s a level; "
         "each server is warmed first. The client shares the 2 cores with the server.",
         f"- Video: {s.video_runs} timed requests after one warm-up; peer {s.peer_video_runs} "
