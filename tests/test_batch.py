@@ -16,7 +16,15 @@ import pytest
 from faceid.batch import FaceSet, find_images
 from faceid.faces.verification import read_identities
 
-from .conftest import EXAMPLES, FACES, ROOT, needs_faces, needs_models
+from .conftest import (
+    EXAMPLES,
+    FACES,
+    ROOT,
+    load_pipeline,
+    needs_faces,
+    needs_models,
+    pipeline_config,
+)
 
 pytestmark = needs_faces
 
@@ -50,12 +58,12 @@ def test_embed_the_shared_faces_with_a_corrupt_and_a_faceless_image(tmp_path):
     extra.mkdir()
     (extra / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     (extra / "blank.png").write_bytes(_blank_png())
-    (extra / "thin.png").write_bytes(_blank_png((1, 5000)))  # trips the detector's resize
+    (extra / "thin.png").write_bytes(_blank_png((1, 5000)))  # once tripped the resize
     out = tmp_path / "all.npz"
     result = faceid("embed", FACES, extra, "--out", out)
     summary = json.loads(result.stdout)
     assert summary["images"] == len(find_images([FACES])) + 3
-    assert summary["failed"][str(extra / "thin.png")].startswith("error")
+    assert summary["failed"][str(extra / "thin.png")] == "no_face"
     assert summary["failed"][str(extra / "broken.jpg")].startswith("unreadable")
     assert summary["failed"][str(extra / "blank.png")] == "no_face"
     assert f"skipped {extra / 'broken.jpg'}" in result.stderr
@@ -68,6 +76,23 @@ def test_embed_the_shared_faces_with_a_corrupt_and_a_faceless_image(tmp_path):
     assert len(rows) == len(faces) and rows[0]["path"] == faces.paths[0]
     two_people = [r for r in rows if r["path"].endswith("two_people.jpg")]
     assert [r["face"] for r in two_people] == ["0", "1"]  # every face, not only the largest
+
+
+def test_an_unexpected_error_on_one_image_is_reported_not_raised(monkeypatch):
+    """The detector fails on one image: embed_image reports it and the batch goes on.
+
+    No real image is known to make a detector fail any more (a 1x5000 image did, until
+    the downscale kept every side at least one pixel), so the failure is injected."""
+    from faceid.batch.embed import embed_image
+
+    pipe = load_pipeline(pipeline_config())
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the detector failed")
+
+    monkeypatch.setattr(pipe, "detect", failing)
+    found = embed_image(pipe, EXAMPLES / "obama.jpg", largest=True)
+    assert found == "error: RuntimeError: the detector failed"
 
 
 def _blank_png(shape: tuple[int, int] = (200, 200)) -> bytes:
