@@ -2,11 +2,10 @@
 
 Each frame gives a :class:`Reading`: yaw and pitch (:func:`.geometry.head_pose`), eye
 openness measured on the face brought back to the reference frame's plane, and two
-measures of depth against the reference (the clip's most frontal frame, which must be
-frontal, ``|yaw| <`` :data:`FRONTAL_YAW`, for any turn to count):
+measures of depth against the reference (the clip's most frontal frame):
 
 - the landmarks' planar residual (:func:`.geometry.planar_residual`) per unit of
-  sin(|yaw|) (:data:`DEPTH_MIN`);
+  sin of the yaw between the frame and the reference (:data:`DEPTH_MIN`);
 - the texture's parallax (:func:`.parallax.parallax`): the share of the face's own
   corners that one homography of the reference leaves off the plane
   (:data:`PARALLAX_MIN`).
@@ -17,12 +16,16 @@ cuts (a tilted photo of a slightly turned face fools the landmarks, 0.14-0.17, n
 texture, 0.01; a shaken photo's blurred flow fools the texture, 0.39-0.42, not the
 landmarks, 0.040-0.056).
 
-A **turn** is a run of at least :data:`MIN_RUN` frames in a row at ``|yaw| >=``
-:data:`TURN_YAW` to one side, after a frontal frame. The whole run is judged on the
-median of its frames: off the plane by both measures, it is ``turn_left`` or
-``turn_right``; otherwise it is ``flat_turn``, evidence of a photo. A frame whose
-measures are not finite, or whose face is smaller than :data:`MIN_IOD` pixels between
-the eyes, counts as flat: no evidence of depth is no depth.
+A **turn** is a swing of the head (:func:`swings`) of at least :data:`TURN_DELTA`
+degrees that ends turned by :data:`TURN_YAW` or more to one side, measured from wherever
+the head was: a clip may start with the head already turned, and a head seen turned to
+its right that turns to its left passes the camera on the way. The turn is judged on the
+median of its frames past :data:`TURN_YAW`: off the plane by both measures, it is
+``turn_left`` or ``turn_right``; otherwise it is that side prefixed by :data:`FLAT`,
+evidence of a photo (a frame whose measures are not finite counts as flat: no evidence of
+depth is no depth). Too few such frames (:data:`MIN_RUN`: the head turned faster than the
+frame rate can follow) or a face smaller than :data:`MIN_IOD` pixels between the eyes is
+no evidence either way (:data:`THIN`, :data:`SMALL`): the person is asked to try again.
 
 A **blink** is a frame whose eyes are closed (openness below :data:`CLOSED` times the
 clip's median) after one where they were open (at least :data:`OPEN` times it). The
@@ -42,15 +45,19 @@ import numpy as np
 
 from .geometry import head_pose, interocular, planar_residual, rectified_openness
 
-TURN_YAW = 15.0  # degrees of yaw a turn must reach
+TURN_YAW = 12.0  # degrees of yaw to the asked side a turn must reach
+TURN_DELTA = 12.0  # degrees the head must swing, from wherever it started, for a turn
 FRONTAL_YAW = 10.0  # below this a face is frontal
 DEPTH_MIN = 0.08  # landmarks' planar residual per unit of sin(yaw) of a turning head
 PARALLAX_MIN = 0.25  # share of the face's corners off the reference's plane in a turn
 MIN_IOD = 30.0  # pixels between the outer eye corners below which depth is not read
-MIN_RUN = 2  # frames in a row a turn (or a flat turn) must last
+MIN_RUN = 2  # frames of a turn, past TURN_YAW, its depth is judged on
 CLOSED, OPEN = 0.7, 0.85  # eye openness of a closed and of an open eye, over the median
 
 TURNS = ("turn_left", "turn_right")
+#: What a turn's depth said, as a prefix of its event: a flat one (a photo), one with
+#: too few frames to judge (``retry_slower``) or on a face too small (``retry_closer``).
+FLAT, THIN, SMALL = "flat:", "thin:", "small:"
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,9 @@ class Reading:
     yaw: float
     pitch: float
     openness: float
-    depth: float  # landmarks' planar residual over sin(|yaw|)
+    depth: float  # landmarks' planar residual over sin(|yaw - the reference's yaw|)
     parallax: float  # share of texture corners off the reference's plane
+    iod: float = 0.0  # pixels between the outer eye corners
 
     @property
     def side(self) -> str | None:
@@ -85,46 +93,78 @@ def readings(
 ) -> list[Reading]:
     """One reading per frame's 68 landmarks, against the clip's most frontal frame."""
     ref = points[reference(points, width, height)]
+    ref_yaw = head_pose(ref, width, height)[0]
     found = []
     for p, t, moved in zip(points, times, parallax, strict=True):
         yaw, pitch = head_pose(p, width, height)
-        sine = np.sin(np.radians(abs(yaw)))
+        sine = np.sin(np.radians(abs(yaw - ref_yaw)))
         depth = planar_residual(ref, p) / sine if sine > 0 else 0.0
-        if interocular(p) < MIN_IOD or interocular(ref) < MIN_IOD:
-            depth, moved = 0.0, 0.0
-        found.append(Reading(t, yaw, pitch, rectified_openness(ref, p), depth, moved))
+        iod = min(interocular(p), interocular(ref))
+        found.append(Reading(t, yaw, pitch, rectified_openness(ref, p), depth, moved, iod))
     return found
 
 
-def _judge_run(run: Sequence[Reading]) -> str:
+def swings(yaw: Sequence[float], delta: float = TURN_DELTA) -> list[tuple[int, int]]:
+    """(start, end) frame indices of the head's swings of ``delta`` degrees or more, in
+    order and alternating in direction (a zigzag of the yaw, median of three frames):
+    where the head went, from wherever it was, whatever its start."""
+    y = np.asarray(yaw, dtype=np.float64)
+    if len(y) >= 3:
+        y = np.r_[y[0], np.median(np.c_[y[:-2], y[1:-1], y[2:]], axis=1), y[-1]]
+    out: list[tuple[int, int]] = []
+    if len(y) < 2:
+        return out
+    lo = hi = 0
+    trend, start, ext = 0, 0, 0
+    for i in range(1, len(y)):
+        if trend == 0:
+            lo = i if y[i] < y[lo] else lo
+            hi = i if y[i] > y[hi] else hi
+            if y[i] - y[lo] >= delta and lo < i:
+                trend, start, ext = 1, lo, i
+            elif y[hi] - y[i] >= delta and hi < i:
+                trend, start, ext = -1, hi, i
+            continue
+        if trend * (y[i] - y[ext]) > 0:
+            ext = i
+        elif trend * (y[ext] - y[i]) >= delta:
+            out.append((start, ext))
+            trend, start, ext = -trend, ext, i
+    if trend and abs(y[ext] - y[start]) >= delta:
+        out.append((start, ext))
+    return out
+
+
+def _judge_turn(run: Sequence[Reading], kind: str) -> str:
+    """``kind``, or it prefixed by what is wrong with the evidence of its depth."""
+    if len(run) < MIN_RUN:
+        return THIN + kind
+    if float(np.median([r.iod for r in run])) < MIN_IOD:
+        return SMALL + kind
     depth = float(np.median([r.depth for r in run]))
     moved = float(np.median([r.parallax for r in run]))
     if not (np.isfinite(depth) and np.isfinite(moved)):
-        return "flat_turn"
+        return FLAT + kind
     if depth < DEPTH_MIN or moved < PARALLAX_MIN:
-        return "flat_turn"
-    return str(run[0].side)
+        return FLAT + kind
+    return kind
 
 
 def _turns(found: Sequence[Reading]) -> list[tuple[float, str]]:
+    """Each swing that ends turned by :data:`TURN_YAW` or more to its side, judged on its
+    frames past that yaw (until the next swing starts)."""
+    yaw = [r.yaw for r in found]
+    found_swings = swings(yaw)
     out: list[tuple[float, str]] = []
-    armed = False  # a frontal frame since the last turn
-    run: list[Reading] = []
-    for reading in [*found, None]:
-        side = reading.side if reading else None
-        if run and side != run[0].side:
-            if len(run) >= MIN_RUN:
-                kind = _judge_run(run)
-                if kind == "flat_turn" or armed:
-                    out.append((run[0].time_s, kind))
-                armed = armed and kind == "flat_turn"
-            run = []
-        if reading is None:
-            break
-        if side is not None:
-            run.append(reading)
-        elif abs(reading.yaw) < FRONTAL_YAW:
-            armed = True
+    for n, (start, end) in enumerate(found_swings):
+        sign = 1.0 if yaw[end] > yaw[start] else -1.0
+        if sign * yaw[end] < TURN_YAW:
+            continue  # back towards the camera, not a turn
+        stop = found_swings[n + 1][1] if n + 1 < len(found_swings) else len(found)
+        run = [r for r in found[start : stop + 1] if sign * r.yaw >= TURN_YAW]
+        kind = "turn_left" if sign > 0 else "turn_right"
+        first = next(r for r in found[start : end + 1] if sign * r.yaw >= TURN_YAW)
+        out.append((first.time_s, _judge_turn(run, kind)))
     return out
 
 
@@ -144,5 +184,7 @@ def _blinks(found: Sequence[Reading]) -> list[tuple[float, str]]:
 
 
 def events(found: Sequence[Reading]) -> list[tuple[float, str]]:
-    """(time, action) of each turn (at its first frame), flat turn and blink, in clip order."""
+    """(time, action) of each turn (at its first frame past :data:`TURN_YAW`, prefixed by
+    :data:`FLAT`, :data:`THIN` or :data:`SMALL` when its depth says so) and blink, in clip
+    order."""
     return sorted(_turns(found) + _blinks(found))

@@ -5,8 +5,11 @@ alternating sides (left, right, left...), never the same action twice in a row. 
 answers it when its turns are exactly the challenge's turns, in order (no turn missing,
 none added; a turn to the same side as the one before, with no other turn between, is
 the same turn held), and each blink the challenge asks for falls between the turns
-around it. Blinks the challenge does not ask for are allowed: people blink without
-being asked.
+around it. Only a turn that answers an action is judged for depth: a flat one is a
+photo's (``not_live``), one too fast or too small to judge asks the person to try again
+(``retry_slower``, ``retry_closer``: refunded); the onset of a motion after the last
+action, or before the first, refuses nothing. Blinks the challenge does not ask for are allowed:
+people blink without being asked.
 
 >>> judge(["turn_left", "blink", "turn_right"],
 ...       [(0.5, "turn_left"), (1.2, "blink"), (2.0, "turn_right")]) is None
@@ -15,8 +18,9 @@ True
 'challenge_failed:turn_left'
 >>> judge(["blink", "turn_left"], [(0.5, "turn_left"), (1.0, "blink")])
 'challenge_failed:blink'
->>> judge(["turn_left", "blink"], [(0.2, "flat_turn"), (0.5, "turn_left"), (0.9, "blink")])
+>>> judge(["turn_left", "blink"], [(0.2, "flat:turn_left"), (0.9, "blink")])
 'not_live'
+>>> judge(["turn_left", "blink"], [(0.5, "turn_left"), (0.9, "blink"), (1.4, "flat:turn_right")])
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import random
 from collections.abc import Sequence
 
 from ..errors import ConfigError
-from .actions import TURNS
+from .actions import FLAT, SMALL, THIN, TURNS
 
 ACTIONS = ("turn_left", "turn_right", "blink")
 
@@ -71,27 +75,45 @@ def parse(text: str) -> list[str]:
     return actions
 
 
+def _side(kind: str) -> str:
+    """The turn an event is about, whatever its depth said (``flat:turn_left`` ...)."""
+    return kind.rpartition(":")[2]
+
+
+#: What a turn that answers an action, but whose depth could not be judged, answers.
+RETRY = {THIN: "retry_slower", SMALL: "retry_closer"}
+
+
 def judge(actions: Sequence[str], seen: Sequence[tuple[float, str]]) -> str | None:
     """None when ``seen`` (time, event) answers ``actions``; else the refusal reason:
-    ``not_live`` (a photo's flat turn), ``challenge_failed:<action>`` (the first action not
-    done in its place) or ``challenge_failed:extra_turn`` (a turn after the last action)."""
-    if any(kind == "flat_turn" for _, kind in seen):
-        return "not_live"
+    ``not_live`` (the turn that answers an action is flat: a photo),
+    ``retry_slower``/``retry_closer`` (that turn had too few frames, or too small a face,
+    to judge its depth), ``challenge_failed:<action>`` (the first action not done in its
+    place) or ``challenge_failed:extra_turn`` (a live turn after the last action). Only the
+    turns that answer actions are judged for depth: a head that starts or ends mid-motion
+    is no photo."""
     pending: list[str] = []
     for _, kind in seen:
-        last_turn = next((k for k in reversed(pending) if k in TURNS), None)
-        if kind not in TURNS or kind != last_turn:
+        last_turn = next((k for k in reversed(pending) if _side(k) in TURNS), None)
+        if _side(kind) not in TURNS or last_turn is None or _side(kind) != _side(last_turn):
             pending.append(kind)
     for action in actions:
         if action == "blink":
-            before_turn = pending[: next((i for i, k in enumerate(pending) if k in TURNS), None)]
+            first_turn = next((i for i, k in enumerate(pending) if _side(k) in TURNS), None)
+            before_turn = pending[:first_turn]
             if "blink" not in before_turn:
                 return "challenge_failed:blink"
             pending = pending[before_turn.index("blink") + 1 :]
             continue
-        turns = [i for i, kind in enumerate(pending) if kind in TURNS]
-        if not turns or pending[turns[0]] != action:
+        turns = [i for i, kind in enumerate(pending) if _side(kind) in TURNS]
+        if not turns or _side(pending[turns[0]]) != action:
             return f"challenge_failed:{action}"
+        answer = pending[turns[0]]
+        if answer.startswith(FLAT):
+            return "not_live"
+        for prefix, reason in RETRY.items():
+            if answer.startswith(prefix):
+                return reason
         pending = pending[turns[0] + 1 :]
     if any(kind in TURNS for kind in pending):
         return "challenge_failed:extra_turn"

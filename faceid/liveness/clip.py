@@ -2,8 +2,10 @@
 
 :func:`track` finds the face in every frame, looking first near where it was (a small
 crop, cheap to search) and in the whole frame only when it is not there. It refuses a
-clip whose face jumps between two frames (``face_changed``: a cut to another face) or
-is missing for more than :data:`MAX_GAP_S` (``face_lost``: the face left).
+clip whose face jumps between two frames (:func:`_jumped`, ``face_changed``: a cut to another face)
+or is missing for more than :data:`MAX_GAP_S` between two frames that show it (``face_lost``: the
+face left, and something may have come back); a clip that ends with the face gone (turned to
+profile, say) is judged on the frames that had it.
 :func:`analyse` turns the tracked landmarks into events (:mod:`.actions`), judges them
 against the challenge (:mod:`.challenge`) and names the frames identity rests on: the
 most frontal ones to match, and witnesses (each action, both sides of every gap, one per
@@ -29,10 +31,13 @@ from .parallax import parallax
 
 MAX_GAP_S = 1.0  # longest stretch without the face
 MIN_FRAMES = 8  # frames with the face a clip needs
-MIN_IOU = 0.3  # overlap of the face's boxes in two frames in a row
+MIN_IOU = 0.3  # overlap of the face's boxes in two frames in a row, or else
+MAX_SHIFT = 0.75  # their centres at most this many box sides apart
+MAX_GROWTH = 2.0  # and their sides at most this many times each other
 SEARCH_SIDE = 320  # the crop around the last box is searched at this size
 BEST_FRAMES = 3
 WITNESS_EVERY = 8  # a witness every this many tracked frames (and every second)
+WITNESS_YAW = 40.0  # degrees of yaw beyond which a frame is no witness
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,19 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = max(0.0, float(x2 - x1)) * max(0.0, float(y2 - y1))
     union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
     return inter / union if union > 0 else 0.0
+
+
+def _jumped(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the face's box moved too far between two frames in a row to be the same
+    face: boxes that overlap less than :data:`MIN_IOU` whose centres are more than
+    :data:`MAX_SHIFT` box sides apart or whose sides differ by more than :data:`MAX_GROWTH`
+    times (a head swinging to profile at 10 frames a second moves its box by half a side)."""
+    if _iou(a, b) >= MIN_IOU:
+        return False
+    side_a, side_b = float(a[2] - a[0]), float(b[2] - b[0])
+    shift = float(np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2))
+    growth = max(side_a, side_b) / max(min(side_a, side_b), 1e-6)
+    return shift > MAX_SHIFT * max(side_a, side_b) or growth > MAX_GROWTH
 
 
 def _near(pipe: Pipeline, image: np.ndarray, box: np.ndarray) -> Face | None:
@@ -108,21 +126,27 @@ def track(
             return found, gaps, "face_lost"
         if previous is not None and missed:
             gaps.append(len(found) - 1)
-        elif previous is not None and _iou(previous.face.box, face.box) < MIN_IOU:
+        elif previous is not None and _jumped(previous.face.box, face.box):
             return found, gaps, "face_changed"
         points = landmarks(frame.image, face.box)
         found.append(Tracked(frame.index, frame.time_s, frame.image, face, points))
         last_time, missed = frame.time_s, False
-    if not frames or frames[-1].time_s - last_time > MAX_GAP_S or len(found) < MIN_FRAMES:
-        return found, gaps, "face_lost"
+    if len(found) < MIN_FRAMES:  # a face that leaves for good after enough frames is no
+        return found, gaps, "face_lost"  # refusal: whatever it did is judged on them
     return found, gaps, None
 
 
 def _witnesses(
-    found: Sequence[Tracked], gaps: Sequence[int], seen: Sequence[tuple[float, str]], ref: int
+    found: Sequence[Tracked],
+    gaps: Sequence[int],
+    seen: Sequence[tuple[float, str]],
+    ref: int,
+    read: Sequence[Reading],
 ) -> list[Tracked]:
     """Frames that must all show one person: the reference, each event's, both sides of
-    every gap, every :data:`WITNESS_EVERY` th frame and the first frame of every second."""
+    every gap, every :data:`WITNESS_EVERY` th frame and the first frame of every second;
+    frames turned further than :data:`WITNESS_YAW` are left out (a face seen near profile
+    does not embed as the same person; the box's continuity still follows it)."""
     times = [t.time_s for t in found]
     picked = {int(np.searchsorted(times, time_s)) for time_s, _ in seen}
     picked |= {i for gap in gaps for i in (gap, gap + 1)}
@@ -133,7 +157,8 @@ def _witnesses(
             picked.add(i)
             second = int(tracked.time_s)
     picked.add(len(found) - 1)
-    return [found[i] for i in sorted(picked) if i < len(found)]
+    picked = {i for i in picked if i < len(found) and abs(read[i].yaw) <= WITNESS_YAW}
+    return [found[i] for i in sorted(picked | {ref})]
 
 
 def _best(found: Sequence[Tracked], read: Sequence[Reading]) -> list[Tracked]:
@@ -160,5 +185,5 @@ def analyse(
     moved = parallax([t.image for t in found], found[ref].face.box, ref, interocular(points[ref]))
     read = readings(points, [t.time_s for t in found], width, height, moved)
     seen = events(read)
-    witnesses = _witnesses(found, gaps, seen, ref)
+    witnesses = _witnesses(found, gaps, seen, ref, read)
     return Analysis(judge(actions, seen), seen, _best(found, read), witnesses)

@@ -1,7 +1,8 @@
 """The liveness evaluation set, made from real clips: genuine answers and attacks.
 
-Genuine attempts are cuts of ``turns_and_blinks.mp4`` whose motions (read by eye, see the
-clip's SOURCES.md) answer a given challenge. Attacks are made from the same real material
+Genuine attempts are cuts of every real clip whose person turns their head (five people:
+:data:`GENUINE` here and :data:`.genuine.PEOPLE`, annotated), as recorded and mirrored,
+each asked the challenge its motions answer. Attacks are made from the same real material
 (ISO/IEC 30107-3 presentation attacks, by kind):
 
 - ``photo``: a still of each enrolled person moved as a sheet of paper is moved: tilted
@@ -25,6 +26,7 @@ import numpy as np
 
 # the evaluation's clips are encoded as the reference door client sends its recordings
 from ..clients.door import encode as encode
+from .genuine import PEOPLE, Person, as_played, cut, genuine_cuts, mirrored
 
 PERSON_CLIP = "turns_and_blinks.mp4"  # the enrolled person's clip
 OTHER_CLIP = "blinks_frontal.mp4"  # somebody else, enrolled and granted too
@@ -49,6 +51,8 @@ GENUINE = [
     (11.0, 13.0, [["blink", "turn_right"]]),
     (8.5, 11.45, [["turn_left", "blink"]]),
 ]
+
+
 #: Challenges a clip whose turns are in the key's order does not answer.
 WRONG_ORDER = {
     ("turn_right", "turn_left"): [["turn_left", "turn_right"], ["turn_right", "blink"]],
@@ -66,12 +70,14 @@ ATTACK_CHALLENGES = [
 
 @dataclass(frozen=True)
 class Attempt:
-    """One clip against one challenge; ``kind`` is ``genuine`` or the attack's kind."""
+    """One clip against one challenge; ``kind`` is ``genuine`` or the attack's kind;
+    ``person``: whose genuine attempt it is."""
 
     kind: str
     name: str
     actions: list[str]
     video: bytes
+    person: str = ""
 
 
 def read_clip(path: Path, start: float = 0.0, end: float = 1e9) -> tuple[list[np.ndarray], float]:
@@ -197,10 +203,11 @@ def attempts(folder: Path) -> Iterator[Attempt]:
         video = encode(frames, fps)
         name = f"{PERSON_CLIP} {start:g}-{end:g} s"
         for actions in answers:
-            yield Attempt("genuine", name, actions, video)
+            yield Attempt("genuine", name, actions, video, "man, blue screen, 24 fps")
         turns = tuple(a for a in answers[0] if a != "blink")
         for actions in WRONG_ORDER[turns]:
             yield Attempt("replay", name, actions, video)
+    yield from genuine(folder)
     whole, fps = read_clip(person, 0.0, 9.9)
     for actions in (["turn_left", "turn_right"], ["blink", "turn_left"]):
         yield Attempt("replay", f"{PERSON_CLIP} 0-9.9 s", actions, encode(whole, fps))
@@ -218,6 +225,24 @@ def attempts(folder: Path) -> Iterator[Attempt]:
     repeated = encode([still] * 45, 15.0)
     for actions in ATTACK_CHALLENGES:
         yield Attempt("repeat", "one frame, 3 s", actions, repeated)
+
+
+def person_frames(folder: Path, person: Person, mirror: bool) -> tuple[list[np.ndarray], float]:
+    """A person of :data:`.genuine.PEOPLE`'s clip as played (reversed, mirrored)."""
+    frames, fps = read_clip(folder / person.clip)
+    return as_played(frames, person, mirror), fps
+
+
+def genuine(folder: Path) -> Iterator[Attempt]:
+    """The genuine attempts of :data:`.genuine.PEOPLE`, as recorded and mirrored."""
+    for person in PEOPLE:
+        for mirror in (False, True):
+            frames, fps = person_frames(folder, person, mirror)
+            for start, end, actions in genuine_cuts(person, len(frames) / fps):
+                video = encode(cut(frames, fps, start, end), fps)
+                name = f"{person.clip}{' mirrored' if mirror else ''} {start:g}-{end:g} s"
+                asked = mirrored(actions) if mirror else actions
+                yield Attempt("genuine", name, asked, video, person.name)
 
 
 def _switches(folder: Path) -> Iterator[Attempt]:

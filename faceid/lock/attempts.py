@@ -22,9 +22,10 @@ from .context import Context
 
 @dataclass
 class Attempt:
-    """What the guarded call decided: ``ok`` (a match) or ``fail`` (no match)."""
+    """What the guarded call decided: ``ok`` (a match), ``fail`` (no match) or ``refund``
+    (nothing could be judged: a liveness retry)."""
 
-    outcome: Literal["ok", "fail"] = "fail"
+    outcome: Literal["ok", "fail", "refund"] = "fail"
     shut: tuple[str, ...] = ()
 
 
@@ -73,9 +74,8 @@ def attempt(
         yield result
     except BaseException as exc:
         client_error = isinstance(exc, FaceIdError) and exc.status < 500
-        outcome: Literal["fail", "refund"] = (
-            "fail" if client_error and not refund_errors else "refund"
-        )
+        spent_input = client_error and not refund_errors and result.outcome != "refund"
+        outcome: Literal["fail", "refund"] = "fail" if spent_input else "refund"
         ctx.store.settle(reserved, outcome, spent)
         raise
     result.shut = tuple(ctx.store.settle(reserved, result.outcome, spent))

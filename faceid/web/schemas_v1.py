@@ -61,9 +61,7 @@ class EnrollForm(BaseModel):
     video: BaseFile | None = None
     images: list[BaseFile] | None = None
     force: bool = Field(False, description="admin only: add faces that do not match (audited)")
-    challenge_id: str | None = Field(
-        None, description="the liveness challenge the video answers (POST .../challenges)"
-    )
+    challenge_id: str | None = Field(None, description="the challenge the video answers")
 
 
 class TemplateOut(BaseModel):
@@ -172,14 +170,11 @@ class UnlockForm(BaseModel):
 
     frames: list[BaseFile] | None = None
     video: BaseFile | None = None
-    challenge_id: str | None = Field(
-        None, description="the challenge the video answers (required on a challenge lock)"
-    )
+    challenge_id: str | None = Field(None, description="the challenge the video answers")
 
 
 class ChallengeOut(BaseModel):
-    """Actions to perform in order, in front of the camera, then post the clip before
-    ``expires_at`` with ``challenge_id``. Left and right are the person's own."""
+    """Actions to do in order on camera; post the clip by ``expires_at`` (left: the person's)."""
 
     challenge_id: str
     actions: list[Literal["turn_left", "turn_right", "blink"]]
@@ -201,6 +196,8 @@ UnlockReason = Literal[
     "challenge_failed:turn_right",
     "challenge_failed:blink",
     "challenge_failed:extra_turn",
+    "retry_slower",
+    "retry_closer",
 ]
 
 

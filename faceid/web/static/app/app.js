@@ -26,6 +26,8 @@ const REASONS = {
   "challenge_failed:turn_right": "Locked: the turn to your right was not seen when asked.",
   "challenge_failed:blink": "Locked: the blink was not seen when asked.",
   "challenge_failed:extra_turn": "Locked: a turn was seen that was not asked for.",
+  retry_slower: "Not counted: turn more slowly, so the camera can follow. Ask for a new challenge.",
+  retry_closer: "Not counted: come closer to the camera. Ask for a new challenge.",
 };
 
 const CUES = {
