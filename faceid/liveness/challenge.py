@@ -21,6 +21,10 @@ True
 >>> judge(["turn_left", "blink"], [(0.2, "flat:turn_left"), (0.9, "blink")])
 'not_live'
 >>> judge(["turn_left", "blink"], [(0.5, "turn_left"), (0.9, "blink"), (1.4, "flat:turn_right")])
+>>> judge(["turn_left"], [(0.5, "turn_left"), (1.4, "turn_right")])
+'challenge_failed:extra_turn'
+>>> judge(["turn_left"], [(0.5, "turn_left"), (1.4, "turn_right")], end_s=1.6)
+>>> judge(["turn_left"], [(0.5, "turn_left"), (0.9, "thin:turn_right"), (1.2, "turn_left")])
 """
 
 from __future__ import annotations
@@ -80,41 +84,50 @@ def _side(kind: str) -> str:
     return kind.rpartition(":")[2]
 
 
+ONSET_S = 0.5  # a turn starting this close to the clip's end is a motion it ends in
+
 #: What a turn that answers an action, but whose depth could not be judged, answers.
 RETRY = {THIN: "retry_slower", SMALL: "retry_closer"}
 
 
-def judge(actions: Sequence[str], seen: Sequence[tuple[float, str]]) -> str | None:
+def judge(
+    actions: Sequence[str], seen: Sequence[tuple[float, str]], end_s: float | None = None
+) -> str | None:
     """None when ``seen`` (time, event) answers ``actions``; else the refusal reason:
-    ``not_live`` (the turn that answers an action is flat: a photo),
+    ``not_live`` (the turn in the place of an asked one is flat: a photo),
     ``retry_slower``/``retry_closer`` (that turn had too few frames, or too small a face,
     to judge its depth), ``challenge_failed:<action>`` (the first action not done in its
-    place) or ``challenge_failed:extra_turn`` (a live turn after the last action). Only the
-    turns that answer actions are judged for depth: a head that starts or ends mid-motion
-    is no photo."""
-    pending: list[str] = []
-    for _, kind in seen:
-        last_turn = next((k for k in reversed(pending) if _side(k) in TURNS), None)
+    place) or ``challenge_failed:extra_turn`` (a live turn after the last action, unless
+    it starts in the clip's last :data:`ONSET_S` before ``end_s``: a clip that ends as the
+    head begins to turn). Only the turns that answer actions are judged for depth: a head
+    that starts or ends mid-motion is no photo. A turn too fast to judge (``thin:``) does
+    not part two turns to one side: the head wavered, it did not turn back."""
+    pending: list[tuple[float, str]] = []
+    for time_s, kind in seen:
+        settled = [k for _, k in pending if not k.startswith(THIN)]
+        last_turn = next((k for k in reversed(settled) if _side(k) in TURNS), None)
         if _side(kind) not in TURNS or last_turn is None or _side(kind) != _side(last_turn):
-            pending.append(kind)
+            pending.append((time_s, kind))
     for action in actions:
+        kinds = [k for _, k in pending]
         if action == "blink":
-            first_turn = next((i for i, k in enumerate(pending) if _side(k) in TURNS), None)
-            before_turn = pending[:first_turn]
+            first_turn = next((i for i, k in enumerate(kinds) if _side(k) in TURNS), None)
+            before_turn = kinds[:first_turn]
             if "blink" not in before_turn:
                 return "challenge_failed:blink"
             pending = pending[before_turn.index("blink") + 1 :]
             continue
-        turns = [i for i, kind in enumerate(pending) if _side(kind) in TURNS]
-        if not turns or _side(pending[turns[0]]) != action:
+        turns = [i for i, kind in enumerate(kinds) if _side(kind) in TURNS]
+        if turns and kinds[turns[0]].startswith(FLAT):
+            return "not_live"  # the motion in the answer's place is a flat one, either side
+        if not turns or _side(kinds[turns[0]]) != action:
             return f"challenge_failed:{action}"
-        answer = pending[turns[0]]
-        if answer.startswith(FLAT):
-            return "not_live"
+        answer = kinds[turns[0]]
         for prefix, reason in RETRY.items():
             if answer.startswith(prefix):
                 return reason
         pending = pending[turns[0] + 1 :]
-    if any(kind in TURNS for kind in pending):
+    ending = end_s - ONSET_S if end_s is not None else float("inf")
+    if any(kind in TURNS and time_s <= ending for time_s, kind in pending):
         return "challenge_failed:extra_turn"
     return None

@@ -186,4 +186,5 @@ def analyse(
     read = readings(points, [t.time_s for t in found], width, height, moved)
     seen = events(read)
     witnesses = _witnesses(found, gaps, seen, ref, read)
-    return Analysis(judge(actions, seen), seen, _best(found, read), witnesses)
+    reason = judge(actions, seen, found[-1].time_s)
+    return Analysis(reason, seen, _best(found, read), witnesses)
