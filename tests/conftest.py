@@ -46,6 +46,20 @@ def _models_view() -> Path:
 
 MODELS_DIR = _models_view()
 
+
+def shared_photos() -> list[Path]:
+    """The shared photos the detector and model tests were measured on (96: the pair
+    lists', the examples', the group selfies), not the LFW half in ``lfw/`` (3,588 photos,
+    for the evaluation) nor the clips' folder."""
+    suffixes = (".jpg", ".jpeg", ".png")
+    return sorted(
+        p
+        for p in FACES.rglob("*")
+        if p.suffix.lower() in suffixes
+        and not {"liveness", "lfw"} & set(p.relative_to(FACES).parts)
+    )
+
+
 needs_faces = pytest.mark.skipif(
     not FACES.is_dir(), reason=f"shared face images not found at {FACES} (set FACEID_SHARED)"
 )

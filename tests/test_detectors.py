@@ -16,12 +16,12 @@ from faceid.faces.pipeline import Pipeline
 
 from .conftest import (
     EXAMPLES,
-    FACES,
     MODELS,
     load_pipeline,
     needs_faces,
     needs_models,
     pipeline_config,
+    shared_photos,
 )
 
 RUNNABLE = ["hog", "yunet", "retinaface-onnx", "mtcnn"]
@@ -143,8 +143,7 @@ def test_hog_cascade_finds_every_face_the_upsampled_pass_finds():
     from faceid.faces.detectors.hog import CLOSE_UP_PX, HogDetector
 
     cascade, full = HogDetector(), HogDetector(cascade=False)
-    photos = [p for p in FACES.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
-    photos = [p for p in photos if "liveness" not in p.parts]
+    photos = shared_photos()
     found = missed = close_ups = 0
     for path in sorted(photos):
         image = cv2.imread(str(path))
@@ -169,8 +168,7 @@ def test_yunet_on_onnx_runtime_finds_what_opencv_finds():
     model = MODELS / "face_detection_yunet_2023mar.onnx"
     ours = YuNetDetector.from_file(model, max_side=0)
     opencv = cv2.FaceDetectorYN.create(str(model), "", (320, 320), 0.7, 0.3, 5000)
-    photos = [p for p in FACES.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
-    photos = sorted(p for p in photos if "liveness" not in p.parts)
+    photos = shared_photos()
     faces = sizes = 0
     for path in photos:
         full = cv2.imread(str(path))

@@ -18,16 +18,15 @@ from faceid.faces.convert import dlib_onnx
 from faceid.faces.convert.dlib_format import FormatError, read
 from faceid.faces.embedders.dlib_resnet import DlibEmbedder
 
-from .conftest import FACES, load_pipeline, needs_faces, pipeline_config, settings_for
+from .conftest import (
+    load_pipeline,
+    needs_faces,
+    pipeline_config,
+    settings_for,
+    shared_photos,
+)
 
 SOURCE = Path(frm.face_recognition_model_location())
-
-
-def shared_photos() -> list[Path]:
-    suffixes = (".jpg", ".jpeg", ".png")
-    return sorted(
-        p for p in FACES.rglob("*") if p.suffix.lower() in suffixes and "liveness" not in p.parts
-    )
 
 
 @needs_faces
