@@ -47,7 +47,6 @@ from .geometry import head_pose, interocular, planar_residual, rectified_opennes
 
 TURN_YAW = 12.0  # degrees of yaw to the asked side a turn must reach
 TURN_DELTA = 12.0  # degrees the head must swing, from wherever it started, for a turn
-FRONTAL_YAW = 10.0  # below this a face is frontal
 DEPTH_MIN = 0.08  # landmarks' planar residual per unit of sin(yaw) of a turning head
 PARALLAX_MIN = 0.25  # share of the face's corners off the reference's plane in a turn
 MIN_IOD = 30.0  # pixels between the outer eye corners below which depth is not read
@@ -69,13 +68,6 @@ class Reading:
     depth: float  # landmarks' planar residual over sin(|yaw - the reference's yaw|)
     parallax: float  # share of texture corners off the reference's plane
     iod: float = 0.0  # pixels between the outer eye corners
-
-    @property
-    def side(self) -> str | None:
-        """``turn_left``/``turn_right`` when turned by :data:`TURN_YAW` or more."""
-        if not abs(self.yaw) >= TURN_YAW:
-            return None
-        return "turn_left" if self.yaw > 0 else "turn_right"
 
 
 def reference(points: Sequence[np.ndarray], width: int, height: int) -> int:

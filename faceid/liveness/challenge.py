@@ -103,11 +103,13 @@ def judge(
     that starts or ends mid-motion is no photo. A turn too fast to judge (``thin:``) does
     not part two turns to one side: the head wavered, it did not turn back."""
     pending: list[tuple[float, str]] = []
+    held: str | None = None  # the side of the last turn that was not too fast to judge
     for time_s, kind in seen:
-        settled = [k for _, k in pending if not k.startswith(THIN)]
-        last_turn = next((k for k in reversed(settled) if _side(k) in TURNS), None)
-        if _side(kind) not in TURNS or last_turn is None or _side(kind) != _side(last_turn):
+        side = _side(kind)
+        if side not in TURNS or side != held:
             pending.append((time_s, kind))
+        if side in TURNS and not kind.startswith(THIN):
+            held = side
     for action in actions:
         kinds = [k for _, k in pending]
         if action == "blink":

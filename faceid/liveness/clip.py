@@ -53,13 +53,14 @@ class Tracked:
 
 @dataclass
 class Analysis:
-    """A clip's verdict on liveness (``reason`` None: the challenge was answered), and the
-    frames identity rests on."""
+    """A clip's verdict on liveness (``reason`` None: the challenge was answered), the
+    frames identity rests on, and the yaw read on each tracked frame (by frame index)."""
 
     reason: str | None
     events: list[tuple[float, str]] = field(default_factory=list)
     best: list[Tracked] = field(default_factory=list)
     witnesses: list[Tracked] = field(default_factory=list)
+    yaw: dict[int, float] = field(default_factory=dict)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -187,4 +188,5 @@ def analyse(
     seen = events(read)
     witnesses = _witnesses(found, gaps, seen, ref, read)
     reason = judge(actions, seen, found[-1].time_s)
-    return Analysis(reason, seen, _best(found, read), witnesses)
+    yaw = {t.index: r.yaw for t, r in zip(found, read, strict=True)}
+    return Analysis(reason, seen, _best(found, read), witnesses, yaw)

@@ -20,7 +20,6 @@ from ..errors import EnrollmentRejected, NoFace
 from ..faces.media import decode_video, video_limits
 from ..liveness import challenge as challenges
 from ..liveness.clip import Analysis, Tracked, analyse
-from ..liveness.geometry import head_pose
 from ..liveness.landmarks import shared_landmarks
 from ..store import Lock
 from . import attempts
@@ -118,20 +117,17 @@ def one_face(
     return True
 
 
-def _turned(ctx: Context, tracked: list[Tracked]) -> list[bool]:
-    """Whether each frame's face is turned by more than :data:`TURNED_YAW` degrees."""
-    found = []
-    for t in tracked:
-        height, width = t.image.shape[:2]
-        found.append(abs(head_pose(t.points, width, height)[0]) > TURNED_YAW)
-    return found
+def _turned(analysis: Analysis, tracked: list[Tracked]) -> list[bool]:
+    """Whether each frame's face is turned by more than :data:`TURNED_YAW` degrees (the yaw
+    the analysis read on it)."""
+    return [abs(analysis.yaw[t.index]) > TURNED_YAW for t in tracked]
 
 
 def _live(ctx: Context, analysis: Analysis, level: str) -> tuple[list[Sample], str | None]:
     """The best frames embedded, or why the clip's witnesses show somebody else."""
     samples = embed(ctx, [*analysis.best, *analysis.witnesses], "challenge")
     best, witnesses = samples[: len(analysis.best)], samples[len(analysis.best) :]
-    if not one_face(ctx, best, witnesses, level, _turned(ctx, analysis.witnesses)):
+    if not one_face(ctx, best, witnesses, level, _turned(analysis, analysis.witnesses)):
         return best, "face_changed"
     return best, None
 
@@ -188,7 +184,7 @@ def enroll(
                 samples = embed(ctx, frames, "challenge")
                 best_at = {t.index for t in analysis.best}
                 best = [s for s, t in zip(samples, frames, strict=True) if t.index in best_at]
-                turned = _turned(ctx, frames)
+                turned = _turned(analysis, frames)
                 if not one_face(ctx, best, samples, ctx.settings.level, turned):
                     reason = "face_changed"
         if reason is not None:
