@@ -306,3 +306,42 @@ def test_a_challenge_spent_on_bad_input_is_a_failure(acme):
         r = unlock(client, lock["id"], door, b"not a video", challenge["challenge_id"])
         assert r.status_code == 415 and r.json["error"]["code"] == "invalid_video"
     assert client.post(f"/v1/locks/{lock['id']}/challenges", headers=door).status_code == 429
+
+
+@needs_faces
+@pytest.mark.slow
+def test_a_turn_too_fast_to_judge_is_refunded_but_uses_its_challenge(store_config):
+    """A real turn the frame rate cannot follow (one frame past the turn's yaw, in a 10 fps
+    clip) answers ``retry_slower``: the attempt is refunded, so the owner is not locked out
+    for the camera's frame rate, and the challenge is used up, so it cannot be answered
+    again with a better clip."""
+    from faceid.liveness.evalset import person_frames
+    from faceid.liveness.genuine import PEOPLE, cut
+
+    app = make_app(**store_config, FACEID_CHALLENGE_ACTIONS="turn_right,turn_left")
+    store = services(app).store
+    admin = {"Authorization": f"Bearer {create_key(store, 'acme', 'admin')[1]}"}
+    door = {"Authorization": f"Bearer {create_key(store, 'acme', 'unlock')[1]}"}
+    client = app.test_client()
+    person = next(p for p in PEOPLE if p.clip == "turns_both_ways_matted_b.mp4")
+    frames, fps = person_frames(LIVENESS, person, False)
+    subject = client.post("/v1/subjects", json={"name": person.name}, headers=admin).json["id"]
+    enrol = client.post(
+        f"/v1/subjects/{subject}/enrollments",
+        data={"video": (io.BytesIO(encode(cut(frames, fps, *person.enrol), fps)), "e.mp4")},
+        headers=admin,
+    )
+    assert enrol.status_code == 201, enrol.json
+    lock = client.post("/v1/locks", json={"name": "front"}, headers=admin).json["id"]
+    client.put(f"/v1/locks/{lock}/grants/{subject}", headers=admin)
+    video = encode(cut(frames, fps, 8.6, 9.8), fps)  # a right turn, then a one-frame left
+    for _ in range(6):  # more than the lock's 5 attempts: none of them is counted
+        challenge = client.post(f"/v1/locks/{lock}/challenges", headers=door)
+        assert challenge.status_code == 201, challenge.json
+        r = unlock(client, lock, door, video, challenge.json["challenge_id"])
+        assert r.json["verdict"] == "locked" and r.json["reason"] == "retry_slower", r.json
+    audit = client.get("/v1/audit", headers=admin).json["items"]
+    assert not [e for e in audit if e["action"] == "attempts.refused"]
+    # the refunded challenge is spent all the same (and answering it again is a failure)
+    again = unlock(client, lock, door, video, challenge.json["challenge_id"])
+    assert again.json["reason"] == "challenge_used"
