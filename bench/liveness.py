@@ -123,13 +123,15 @@ def speed(app: Flask, folder: Path, lock: str, key: str, rounds: int) -> dict[st
 
 
 def attempt(app: Flask, lock: str, key: str, tried: Attempt) -> dict[str, Any]:
-    """The service's answer to one attempt: a challenge with its actions, then the clip."""
+    """The service's answer to one attempt: a challenge with its actions, then the clip.
+    The challenge is untimed: these clips were not recorded against cues, so they are
+    judged for their motion alone (the timing is the replay library's part, :mod:`replay`)."""
     svc: Services = app.extensions["faceid"]
     with app.app_context():
         ctx = Context(
             svc.store, svc.index, svc.pipeline, svc.settings, authenticate(svc.store, key), svc.card
         )
-        challenge = liveness.issue(ctx, f"lock:{lock}", tried.actions)
+        challenge = liveness.issue(ctx, f"lock:{lock}", tried.actions, untimed=True)
     answer = app.test_client().post(
         f"/v1/locks/{lock}/unlock",
         data={"video": (_file(tried.video), "clip.mp4"), "challenge_id": challenge["challenge_id"]},

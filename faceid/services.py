@@ -45,6 +45,12 @@ class Services:
                 "actions, which a recorded clip can answer. For tests and demos only.",
                 extra={"actions": settings.challenge_actions},
             )
+        if settings.challenge_schedule == "off":
+            log.warning(
+                "FACEID_CHALLENGE_SCHEDULE=off: a challenge's actions are revealed at once and "
+                "their timing is not checked, so a clip recorded before the challenge can "
+                "answer it. For tests and demos only."
+            )
         self._store = store
         self._pipeline = pipeline
         self._index: IndexCache | None = None

@@ -93,8 +93,9 @@ class Settings(BaseModel):
     enroll_liveness: Literal["off", "challenge"] = "off"
     challenge_ttl_s: float = Field(60, gt=0, le=600)
     challenge_actions: str = ""
-    challenge_max_frames: int = Field(100, ge=10, le=256)
-    challenge_max_seconds: float = Field(10, gt=0, le=60)
+    challenge_schedule: Literal["on", "off"] = "on"
+    challenge_max_frames: int = Field(150, ge=10, le=256)
+    challenge_max_seconds: float = Field(16, gt=0, le=60)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,7 +1,12 @@
-"""Challenges: a random sequence of actions, and whether a clip's events answer it.
+"""Challenges: random actions on a random schedule, and whether a clip's events answer it.
 
-A challenge is 2 to 4 actions drawn from :data:`ACTIONS`: at least one turn, turns
-alternating sides (left, right, left...), never the same action twice in a row. A clip
+A challenge is 3 or 4 actions drawn from :data:`ACTIONS` (:func:`draw`): at least one
+turn, turns alternating sides (left, right, left...), never the same action twice in a
+row; and a cue time for each (:func:`schedule`): the first at 0, each next one
+:data:`GAP_S` later (drawn uniformly). The server reveals each action only at its cue, and
+the clip's timeline starts at the first cue: an action counts only when the event that
+answers it falls within :data:`WINDOW_S` after its cue (``challenge_timing`` otherwise),
+so a recording made before the challenge has to match gaps it could not know. A clip
 answers it when its turns are exactly the challenge's turns, in order (no turn missing,
 none added; a turn to the same side as the one before, with no other turn between, is
 the same turn held), and each blink the challenge asks for falls between the turns
@@ -25,10 +30,15 @@ True
 'challenge_failed:extra_turn'
 >>> judge(["turn_left"], [(0.5, "turn_left"), (1.4, "turn_right")], end_s=1.6)
 >>> judge(["turn_left"], [(0.5, "turn_left"), (0.9, "thin:turn_right"), (1.2, "turn_left")])
+>>> judge(["turn_left", "turn_right"], [(0.5, "turn_left"), (1.5, "turn_right")], cues=[0, 1.2])
+>>> judge(["turn_left", "turn_right"], [(0.5, "turn_left"), (1.5, "turn_right")], cues=[0, 2.4])
+'challenge_timing'
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from collections.abc import Sequence
 
@@ -45,12 +55,23 @@ INSTRUCTIONS = {
 }
 
 
-def valid(actions: Sequence[str]) -> bool:
-    """2 to 4 known actions, at least one turn, turns alternating sides, no action twice in
-    a row."""
+DRAWN = (3, 4)  # how many actions a drawn challenge asks for
+#: Seconds from one cue to the next, drawn uniformly. The wider the range, the less
+#: likely a recording's own gaps fit it (bench/LIVENESS.md, the replay library: 23% of
+#: challenges at k = 20 with gaps of 0.8-2.5 s and a 0-1.5 s window, about 6% here).
+GAP_S = (0.8, 4.0)
+#: An action counts when the event answering it (a turn's first frame past its yaw, a
+#: blink's closed frame) falls this many seconds after its cue: a person reacts to a
+#: choice of actions in 0.3-0.6 s and a head reaches the turn's yaw 0.1-0.4 s later.
+WINDOW_S = (0.2, 1.2)
+
+
+def valid(actions: Sequence[str], least: int = 1) -> bool:
+    """``least`` to 4 known actions, at least one turn, turns alternating sides, no action
+    twice in a row."""
     turns = [a for a in actions if a in TURNS]
     return (
-        2 <= len(actions) <= 4
+        least <= len(actions) <= 4
         and set(actions) <= set(ACTIONS)
         and bool(turns)
         and all(a != b for a, b in zip(turns, turns[1:], strict=False))
@@ -58,13 +79,29 @@ def valid(actions: Sequence[str]) -> bool:
     )
 
 
+def every(lengths: Sequence[int] = DRAWN) -> list[tuple[str, ...]]:
+    """Every :func:`valid` challenge of one of ``lengths`` actions (26 of 3 or 4)."""
+    return [
+        actions
+        for n in lengths
+        for actions in itertools.product(ACTIONS, repeat=n)
+        if valid(actions, min(lengths))
+    ]
+
+
 def draw(rng: random.Random | None = None) -> list[str]:
-    """A random :func:`valid` challenge."""
+    """One of :func:`every` challenge, uniformly."""
     rng = rng or random.SystemRandom()
-    while True:
-        actions = [rng.choice(ACTIONS) for _ in range(rng.randint(2, 4))]
-        if valid(actions):
-            return actions
+    return list(rng.choice(every()))
+
+
+def schedule(count: int, rng: random.Random | None = None) -> list[float]:
+    """Cue times in seconds for ``count`` actions: 0, then gaps drawn from :data:`GAP_S`."""
+    rng = rng or random.SystemRandom()
+    cues = [0.0]
+    for _ in range(count - 1):
+        cues.append(round(cues[-1] + rng.uniform(*GAP_S), 3))
+    return cues
 
 
 def parse(text: str) -> list[str]:
@@ -72,7 +109,7 @@ def parse(text: str) -> list[str]:
     actions = [a.strip() for a in text.split(",") if a.strip()]
     if not valid(actions):
         raise ConfigError(
-            f"FACEID_CHALLENGE_ACTIONS={text!r}: give 2 to 4 of {', '.join(ACTIONS)}, "
+            f"FACEID_CHALLENGE_ACTIONS={text!r}: give 1 to 4 of {', '.join(ACTIONS)}, "
             "separated by commas, with at least one turn, turns alternating sides, and no "
             "action twice in a row."
         )
@@ -91,7 +128,10 @@ RETRY = {THIN: "retry_slower", SMALL: "retry_closer"}
 
 
 def judge(
-    actions: Sequence[str], seen: Sequence[tuple[float, str]], end_s: float | None = None
+    actions: Sequence[str],
+    seen: Sequence[tuple[float, str]],
+    end_s: float | None = None,
+    cues: Sequence[float] | None = None,
 ) -> str | None:
     """None when ``seen`` (time, event) answers ``actions``; else the refusal reason:
     ``not_live`` (the turn in the place of an asked one is flat: a photo),
@@ -99,8 +139,11 @@ def judge(
     to judge its depth), ``challenge_failed:<action>`` (the first action not done in its
     place) or ``challenge_failed:extra_turn`` (a live turn after the last action, unless
     it starts in the clip's last :data:`ONSET_S` before ``end_s``: a clip that ends as the
-    head begins to turn). Only the turns that answer actions are judged for depth: a head
-    that starts or ends mid-motion is no photo. A turn too fast to judge (``thin:``) does
+    head begins to turn). With ``cues`` (each action's cue, seconds on the clip's
+    timeline), an action answered outside :data:`WINDOW_S` after its cue is
+    ``challenge_timing``; a blink outside an asked blink's window is one the challenge did
+    not ask for. Only the turns that answer actions are judged for depth: a head that
+    starts or ends mid-motion is no photo. A turn too fast to judge (``thin:``) does
     not part two turns to one side: the head wavered, it did not turn back."""
     pending: list[tuple[float, str]] = []
     held: str | None = None  # the side of the last turn that was not too fast to judge
@@ -110,14 +153,20 @@ def judge(
             pending.append((time_s, kind))
         if side in TURNS and not kind.startswith(THIN):
             held = side
-    for action in actions:
+    for n, action in enumerate(actions):
+        opens, closes = (
+            (cues[n] + WINDOW_S[0], cues[n] + WINDOW_S[1]) if cues else (-math.inf, math.inf)
+        )
         kinds = [k for _, k in pending]
         if action == "blink":
             first_turn = next((i for i, k in enumerate(kinds) if _side(k) in TURNS), None)
-            before_turn = kinds[:first_turn]
-            if "blink" not in before_turn:
+            blinks = [i for i, k in enumerate(kinds[:first_turn]) if k == "blink"]
+            if not blinks:
                 return "challenge_failed:blink"
-            pending = pending[before_turn.index("blink") + 1 :]
+            timely = [i for i in blinks if opens <= pending[i][0] <= closes]
+            if not timely:
+                return "challenge_timing"
+            pending = pending[timely[0] + 1 :]
             continue
         turns = [i for i, kind in enumerate(kinds) if _side(kind) in TURNS]
         if turns and kinds[turns[0]].startswith(FLAT):
@@ -128,6 +177,8 @@ def judge(
         for prefix, reason in RETRY.items():
             if answer.startswith(prefix):
                 return reason
+        if not opens <= pending[turns[0]][0] <= closes:
+            return "challenge_timing"
         pending = pending[turns[0] + 1 :]
     ending = end_s - ONSET_S if end_s is not None else float("inf")
     if any(kind in TURNS and time_s <= ending for time_s, kind in pending):

@@ -53,8 +53,9 @@ class Tracked:
 
 @dataclass
 class Analysis:
-    """A clip's verdict on liveness (``reason`` None: the challenge was answered), the
-    frames identity rests on, and the yaw read on each tracked frame (by frame index)."""
+    """A clip's verdict on liveness (``reason`` None: the challenge was answered), its
+    events (seconds after its first frame), the frames identity rests on, and the yaw read
+    on each tracked frame (by frame index)."""
 
     reason: str | None
     events: list[tuple[float, str]] = field(default_factory=list)
@@ -173,10 +174,15 @@ def _best(found: Sequence[Tracked], read: Sequence[Reading]) -> list[Tracked]:
 
 
 def analyse(
-    pipe: Pipeline, landmarks: Landmarks68, frames: Sequence[Frame], actions: Sequence[str]
+    pipe: Pipeline,
+    landmarks: Landmarks68,
+    frames: Sequence[Frame],
+    actions: Sequence[str],
+    cues: Sequence[float] | None = None,
 ) -> Analysis:
-    """Track the face, read its events, judge them against ``actions``; name the frames
-    identity is matched on and those that must show the same person."""
+    """Track the face, read its events, judge them against ``actions`` (each inside its
+    window after its cue, when ``cues`` are given: seconds after the clip's first frame);
+    name the frames identity is matched on and those that must show the same person."""
     found, gaps, reason = track(pipe, landmarks, frames)
     if reason is not None:
         return Analysis(reason)
@@ -187,6 +193,8 @@ def analyse(
     read = readings(points, [t.time_s for t in found], width, height, moved)
     seen = events(read)
     witnesses = _witnesses(found, gaps, seen, ref, read)
-    reason = judge(actions, seen, found[-1].time_s)
+    start = frames[0].time_s
+    timeline = [(round(t - start, 3), kind) for t, kind in seen]
+    reason = judge(actions, timeline, found[-1].time_s - start, cues)
     yaw = {t.index: r.yaw for t, r in zip(found, read, strict=True)}
-    return Analysis(reason, seen, _best(found, read), witnesses, yaw)
+    return Analysis(reason, timeline, _best(found, read), witnesses, yaw)

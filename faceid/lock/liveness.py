@@ -16,12 +16,12 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..errors import EnrollmentRejected, NoFace
+from ..errors import EnrollmentRejected, NoFace, NotFound
 from ..faces.media import decode_video, video_limits
 from ..liveness import challenge as challenges
 from ..liveness.clip import Analysis, Tracked, analyse
 from ..liveness.landmarks import shared_landmarks
-from ..store import Lock
+from ..store import Challenge, Lock
 from . import attempts
 from .context import Context
 from .enrollment import enroll_samples
@@ -34,12 +34,22 @@ RETRY = frozenset(challenges.RETRY.values())
 TURNED_YAW = 20.0  # degrees of yaw past which a witness is held to the same-person floor
 
 
-def issue(ctx: Context, target: str, actions: list[str] | None = None) -> dict[str, Any]:
+def issue(
+    ctx: Context,
+    target: str,
+    actions: list[str] | None = None,
+    cues: list[float] | None = None,
+    issued_at: float | None = None,
+    untimed: bool = False,
+) -> dict[str, Any]:
     """A new challenge for ``target`` (``lock:<id>`` or ``subject:<id>``), reserved in the
-    caller's budgets and ``target``'s. A key has one open challenge per target: asking
-    again abandons the last one, which counts as a failed attempt, so drawing challenges
-    until one suits a recording is a lockout. ``actions`` (evaluation only) fixes what it
-    asks, as ``FACEID_CHALLENGE_ACTIONS`` does for a whole service."""
+    caller's budgets and ``target``'s: random actions (``FACEID_CHALLENGE_ACTIONS`` fixes
+    them) on a random schedule, only the first revealed (:func:`reveal`). A key has one
+    open challenge per target: asking again abandons the last one, which counts as a
+    failed attempt, so drawing challenges until one suits a recording is a lockout.
+    ``actions``, ``cues`` and ``issued_at`` (evaluation only) fix what it asks, when, and
+    when it was issued; ``untimed`` (evaluation only) gives it no schedule, as
+    ``FACEID_CHALLENGE_SCHEDULE=off`` does for a whole service."""
     kind, _, target_id = target.partition(":")
     spent = attempts.budgets(ctx, **{f"{kind}_id": target_id})
     abandoned = ctx.store.abandon_challenges(ctx.org_id, target, ctx.caller.key_id)
@@ -53,21 +63,73 @@ def issue(ctx: Context, target: str, actions: list[str] | None = None) -> dict[s
     fixed = ctx.settings.challenge_actions
     if actions is None:
         actions = challenges.parse(fixed) if fixed else challenges.draw()
+    if cues is None and not untimed:
+        cues = challenges.schedule(len(actions))
     found = ctx.store.create_challenge(
-        ctx.org_id, target, ctx.caller.key_id, actions, ctx.settings.challenge_ttl_s, reserved
+        ctx.org_id,
+        target,
+        ctx.caller.key_id,
+        actions,
+        ctx.settings.challenge_ttl_s,
+        reserved,
+        cues,
+        issued_at,
     )
-    ctx.audit("challenge.issue", challenge_id=found.id, target=target, actions=actions)
+    ctx.audit("challenge.issue", challenge_id=found.id, target=target, actions=actions, cues=cues)
+    return reveal(ctx, found)
+
+
+def _timed(ctx: Context, found: Challenge) -> bool:
+    """Whether ``found``'s cues are revealed and checked on their schedule."""
+    return found.cues is not None and ctx.settings.challenge_schedule == "on"
+
+
+def reveal(ctx: Context, found: Challenge, used: bool = False) -> dict[str, Any]:
+    """What a door may know of a challenge now: the cues that are due (all of them when the
+    schedule is off), each with its time on the clip's timeline (seconds after the first
+    cue), and how long until the next one."""
+    times = found.cues if found.cues is not None else [0.0] * len(found.actions)
+    elapsed = time.time() - found.created_at
+    due = len(times) if not _timed(ctx, found) else sum(t <= elapsed for t in times)
+    upcoming = times[due] - elapsed if due < len(times) else None
     return {
         "challenge_id": found.id,
-        "actions": actions,
-        "instructions": [challenges.INSTRUCTIONS[a] for a in actions],
+        "cues": [
+            {"action": a, "instruction": challenges.INSTRUCTIONS[a], "at_s": t}
+            for a, t in zip(found.actions[:due], times[:due], strict=True)
+        ],
+        "count": len(found.actions),
+        "next_cue_in_s": None if upcoming is None else round(max(upcoming, 0.0), 3),
         "expires_at": found.expires_at,
-        "expires_in_s": ctx.settings.challenge_ttl_s,
+        "expires_in_s": round(max(found.expires_at - time.time(), 0.0), 3),
+        "used": used,
     }
 
 
-def check_clip(ctx: Context, video: bytes, actions: list[str]) -> tuple[Analysis, int]:
-    """The clip's liveness analysis against ``actions``, and how many frames were read."""
+def show(ctx: Context, target: str, challenge_id: str) -> dict[str, Any]:
+    """:func:`reveal` of a challenge issued to the caller for ``target``."""
+    known = ctx.store.get_challenge(ctx.org_id, challenge_id, target, ctx.caller.key_id)
+    if known is None:
+        raise NotFound("No such challenge was issued to this key for this lock or subject.")
+    return reveal(ctx, *known)
+
+
+#: Seconds a clip may exceed the time from its challenge's issue to its answer: frame
+#: times are rounded, and clocks of two hosts differ a little.
+CLIP_SLACK_S = 0.5
+
+
+def _clip_reason(ctx: Context, found: Challenge, clip_s: float) -> str | None:
+    """``clip_too_long`` when the clip lasts longer than the challenge has existed: it was
+    recorded, at least in part, before the challenge was issued."""
+    if _timed(ctx, found) and clip_s > time.time() - found.created_at + CLIP_SLACK_S:
+        return "clip_too_long"
+    return None
+
+
+def check_clip(ctx: Context, video: bytes, found: Challenge) -> tuple[Analysis, int, float]:
+    """The clip's liveness analysis against challenge ``found`` (its cues, when timed),
+    how many frames were read, and how many seconds they span."""
     cfg = ctx.settings
     limits = video_limits(cfg, cfg.challenge_max_frames)
     limits = replace(
@@ -79,7 +141,13 @@ def check_clip(ctx: Context, video: bytes, actions: list[str]) -> tuple[Analysis
     frames = decode_video(video, limits)
     if not frames:
         raise NoFace("The clip has no frames.")
-    return analyse(ctx.pipeline, shared_landmarks(), frames, actions), len(frames)
+    clip_s = round(frames[-1].time_s - frames[0].time_s, 3)
+    too_long = _clip_reason(ctx, found, clip_s)
+    if too_long is not None:
+        return Analysis(too_long), len(frames), clip_s
+    cues = found.cues if _timed(ctx, found) else None
+    analysis = analyse(ctx.pipeline, shared_landmarks(), frames, found.actions, cues)
+    return analysis, len(frames), clip_s
 
 
 def embed(ctx: Context, tracked: list[Tracked], source: str) -> list[Sample]:
@@ -143,8 +211,14 @@ def unlock(ctx: Context, lock: Lock, video: bytes, challenge_id: str) -> dict[st
         detail: dict[str, Any] = {"challenge_id": challenge_id}
         subject_id, reason, frames_used = None, f"challenge_{status}", 0
         if found is not None and status == "ok":
-            analysis, frames_read = check_clip(ctx, video, found.actions)
-            detail.update(actions=found.actions, events=analysis.events, frames_read=frames_read)
+            analysis, frames_read, clip_s = check_clip(ctx, video, found)
+            detail.update(
+                actions=found.actions,
+                cues=found.cues if _timed(ctx, found) else None,
+                events=analysis.events,
+                frames_read=frames_read,
+                clip_s=clip_s,
+            )
             reason = analysis.reason or "no_match"
             if analysis.reason is None:
                 best, changed = _live(ctx, analysis, lock.level)
@@ -177,7 +251,7 @@ def enroll(
     reserved = found.attempt if found is not None and status != "used" else None
     with attempts.attempt(ctx, spent, reserved, refund_errors=False) as tried:
         if found is not None and status == "ok":
-            analysis, frames_read = check_clip(ctx, video, found.actions)
+            analysis, frames_read, _ = check_clip(ctx, video, found)
             reason = analysis.reason
             if reason is None:
                 frames = _distinct(analysis)

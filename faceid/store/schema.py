@@ -121,4 +121,6 @@ MIGRATIONS: list[list[str]] = [
             used_at {float})""",
         "CREATE INDEX challenges_by_expiry ON challenges (expires_at)",
     ],
+    # 7: each challenge's cue schedule (seconds after it was issued; NULL: none checked)
+    ["ALTER TABLE challenges ADD COLUMN cues TEXT"],
 ]

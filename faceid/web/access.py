@@ -38,6 +38,15 @@ def challenge(lock_id: str) -> Any:
     return jsonify(liveness.issue(ctx, f"lock:{lock_id}")), 201
 
 
+@bp.get("/locks/<lock_id>/challenges/<challenge_id>")
+@documented(200, ChallengeOut, (401, 403, 404), keyed=True, tag="access")
+def show_challenge(lock_id: str, challenge_id: str) -> Any:
+    """The challenge's cues due so far, and when the next one is."""
+    ctx = context("unlock")
+    ctx.caller.check_lock(lock_id)
+    return jsonify(liveness.show(ctx, f"lock:{lock_id}", challenge_id))
+
+
 @bp.post("/locks/<lock_id>/unlock")
 @documented(200, UnlockResult, (*DECISION_ERRORS, 429), keyed=True, tag="access", form=UnlockForm)
 def unlock(lock_id: str) -> Any:

@@ -173,14 +173,27 @@ class UnlockForm(BaseModel):
     challenge_id: str | None = Field(None, description="the challenge the video answers")
 
 
+class Cue(BaseModel):
+    """One action to do on camera (left: the person's), shown ``at_s`` seconds after the
+    first cue: the clip's timeline starts when the first cue is shown."""
+
+    action: Literal["turn_left", "turn_right", "blink"]
+    instruction: str
+    at_s: float
+
+
 class ChallengeOut(BaseModel):
-    """Actions to do in order on camera; post the clip by ``expires_at`` (left: the person's)."""
+    """The cues due so far, in order, of ``count``; ask again (``GET``) in
+    ``next_cue_in_s`` for the next one (null: all shown). Post the clip, recorded from the
+    first cue, by ``expires_at``."""
 
     challenge_id: str
-    actions: list[Literal["turn_left", "turn_right", "blink"]]
-    instructions: list[str]
+    cues: list[Cue]
+    count: int
+    next_cue_in_s: float | None
     expires_at: float
     expires_in_s: float
+    used: bool
 
 
 UnlockReason = Literal[
@@ -196,6 +209,8 @@ UnlockReason = Literal[
     "challenge_failed:turn_right",
     "challenge_failed:blink",
     "challenge_failed:extra_turn",
+    "challenge_timing",
+    "clip_too_long",
     "retry_slower",
     "retry_closer",
 ]

@@ -112,6 +112,14 @@ def challenge(subject_id: str) -> Any:
     return jsonify(liveness.issue(ctx, f"subject:{subject_id}")), 201
 
 
+@bp.get("/subjects/<subject_id>/challenges/<challenge_id>")
+@documented(200, ChallengeOut, (*KEY_ERRORS, 404), keyed=True, tag="subjects")
+def show_challenge(subject_id: str, challenge_id: str) -> Any:
+    """The enrolment challenge's cues due so far, and when the next one is."""
+    ctx = context("enroll")
+    return jsonify(liveness.show(ctx, f"subject:{subject_id}", challenge_id))
+
+
 @bp.get("/subjects/<subject_id>/faces")
 @documented(200, FaceList, (*KEY_ERRORS, 404), keyed=True, tag="subjects")
 def list_faces(subject_id: str) -> Any:
