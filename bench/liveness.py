@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from faceid.liveness.evalset import (
     ENROLLED,
+    PERSON,
     PERSON_CLIP,
     Attempt,
     attempts,
@@ -39,7 +40,7 @@ from faceid.liveness.evalset import (
     person_frames,
     read_clip,
 )
-from faceid.liveness.genuine import PEOPLE, cut
+from faceid.liveness.genuine import PEOPLE, Person, cut
 from faceid.lock import liveness
 from faceid.lock.context import Context
 from faceid.lock.keys import authenticate, issue_key
@@ -201,11 +202,52 @@ def table(result: dict[str, Any], timing: dict[str, float] | None = None) -> lis
     for person, counts in sorted(result.get("people", {}).items()):
         n, refused = counts["attempts"], counts["attempts"] - counts["accepted"]
         lines.append(f"| {person} | {n} | {counts['actions']} | {refused} | {refused / n:.1%} |")
+    replays = result.get("replay_library") or {}
+    if replays:
+        lines += [
+            "",
+            "| replay library: the owner's recordings (spans of 4-10 s, as recorded and "
+            "mirrored) | k = 5 | k = 20 | k = 5, untimed | k = 20, untimed |",
+            "|---|---|---|---|---|",
+        ]
+        for person, rates in replays.items():
+            cells = [rates[f"{t} k={k}"] for t in ("timed", "untimed") for k in (5, 20)]
+            lines.append(f"| {person} | " + " | ".join(f"{r:.2%}" for r in cells) + " |")
     lines += ["", "| kind | clip | challenge | opened | reason |", "|---|---|---|---|---|"]
     lines += [
         f"| {k} | {n} | {a} | {'yes' if o else 'no'} | {r} |" for k, n, a, o, r in result["rows"]
     ]
     return lines
+
+
+def library(app: Flask, folder: Path, draws: int) -> dict[str, dict[str, float]]:
+    """The replay-library attack (:mod:`replay`) on each person's whole clip, as recorded
+    and mirrored: the share of ``draws`` timed challenges a library of k = 5 and k = 20
+    recordings answers, and of untimed ones (the order of the motions alone)."""
+    import random
+
+    import replay
+
+    svc: Services = app.extensions["faceid"]
+    rng = random.Random(2026)
+    clips: list[tuple[str, Person]] = [(PERSON, Person(PERSON, PERSON_CLIP, (), (0, 0)))]
+    clips += [(p.name, p) for p in PEOPLE]
+    found: dict[str, dict[str, float]] = {}
+    for name, someone in tqdm(clips, desc="whole clips read for the replay library", unit="person"):
+        recordings = []
+        for mirror in (False, True):
+            frames, fps = person_frames(folder, someone, mirror)
+            events, length = replay.clip_events(svc.pipeline, frames, fps)
+            label = f"{someone.clip}{' mirrored' if mirror else ''}"
+            recordings += replay.pool(label, events, length, rng)
+        found[name] = {
+            f"{'timed' if timed else 'untimed'} k={k}": replay.success(
+                recordings, k, draws, rng, timed, name
+            )
+            for k in (5, 20)
+            for timed in (True, False)
+        }
+    return found
 
 
 def main() -> None:
@@ -219,6 +261,9 @@ def main() -> None:
     options = parser(__doc__, detectors=False)
     options.add_argument("--json", type=Path, help="also write the counts as JSON here")
     options.add_argument("--rounds", type=int, default=5, help="speed rounds (0: none)")
+    options.add_argument(
+        "--draws", type=int, default=10000, help="challenges the replay library is tried on"
+    )
     args = start(options)
     folder = SHARED / "faces" / "liveness"
     with tempfile.TemporaryDirectory() as data:
@@ -227,6 +272,7 @@ def main() -> None:
         lock, key = door(app, folder)
         result = evaluate(app, folder, lock, key)
         timing = speed(app, folder, lock, key, args.rounds) if args.rounds else None
+        result["replay_library"] = library(app, folder, args.draws) if args.draws else {}
     if args.json:
         args.json.write_text(json.dumps({**result, "speed_ms": timing}, indent=1))
     emit(table(result, timing), args.out)

@@ -94,11 +94,17 @@ class Attack:
             self._cache[key] = _trims(rec, tuple(actions))
         if cues is None:
             return bool(self._cache[key])
+        early, late = challenges.WINDOW_S
         for earliest, latest, kept, end in self._cache[key]:
-            for start in np.arange(earliest, latest + 1e-9, STEP_S):
-                shifted = [(t - start, k) for t, k in kept]
-                if challenges.judge(actions, shifted, end - start, cues) is None:
-                    return True
+            # the first action's answer must land in its window after the first cue (at 0):
+            # only starts that put an event of its kind there can win
+            firsts = [t for t, k in kept if k.rpartition(":")[2] == actions[0]]
+            for first in firsts:
+                low, high = max(earliest, first - late), min(latest, first - early)
+                for start in np.arange(low, high + 1e-9, STEP_S):
+                    shifted = [(t - start, k) for t, k in kept]
+                    if challenges.judge(actions, shifted, end - start, cues) is None:
+                        return True
         return False
 
 

@@ -6,8 +6,9 @@ plays a real clip (``--use-file-for-fake-video-capture``, a Y4M file FFmpeg make
 the WebM a browser really sends: no duration, no frame count. The enrolment clip opens
 on 2.2 s of black, so the face appears only after 1.5 s of it. The door is a second
 browser whose camera plays the person turning left, then right. The service runs on a
-real gunicorn with ``FACEID_CHALLENGE_ACTIONS=turn_left,turn_right``: a recording can
-answer only a challenge it knows in advance.
+real gunicorn with ``FACEID_CHALLENGE_ACTIONS=turn_left,turn_right`` and
+``FACEID_CHALLENGE_SCHEDULE=off`` (cues every 1.8 s, unchecked): a recording can answer
+only a challenge it knows in advance.
 
 A screenshot of each step is kept in ``artifacts/browser/`` (``FACEID_ARTIFACTS``).
 """
@@ -89,6 +90,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         {
             "FACEID_DATA_DIR": str(tmp_path / "data"),
             "FACEID_CHALLENGE_ACTIONS": "turn_left,turn_right",
+            "FACEID_CHALLENGE_SCHEDULE": "off",  # a recording answers: its motion alone
         }
     )
     srv.start()

@@ -1,8 +1,9 @@
 """``faceid door``, the reference door client, against a real gunicorn.
 
 A video file stands in for the door's camera (the only camera here). The service runs
-with ``FACEID_CHALLENGE_ACTIONS=turn_left,turn_right`` so that a recording of the person
-turning left then right can answer; the same recording played in the other order, a
+with ``FACEID_CHALLENGE_ACTIONS=turn_left,turn_right`` and ``FACEID_CHALLENGE_SCHEDULE=off``
+so that a recording of the person turning left then right can answer (the cues come
+every 1.8 s, unchecked); the same recording played in the other order, a
 wrong key, a service that is down and a missing camera each give their exit status.
 """
 
@@ -41,6 +42,7 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         {
             "FACEID_DATA_DIR": str(folder / "data"),
             "FACEID_CHALLENGE_ACTIONS": "turn_left,turn_right",
+            "FACEID_CHALLENGE_SCHEDULE": "off",  # a recording answers: its motion alone
         }
     )
     srv.start()
@@ -122,7 +124,7 @@ def test_door_opens_for_the_person_answering_its_challenge(door):
     out = run_door(door, camera)
     assert out.returncode == 0, (out.stdout, out.stderr)
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("Challenge: turn_left, turn_right")
+    assert lines[0].startswith("Challenge: 2 actions")
     assert "1/2: Turn your head to YOUR LEFT, then back to the camera" in lines
     assert "2/2: Turn your head to YOUR RIGHT, then back to the camera" in lines
     assert lines.index("1/2: Turn your head to YOUR LEFT, then back to the camera") < lines.index(

@@ -1,9 +1,11 @@
 """Liveness end to end on a real gunicorn (2 workers), as a door client sees it.
 
-The service runs with ``FACEID_CHALLENGE_ACTIONS=turn_left,turn_right`` (the setting for
-tests and demos), so a real clip of the person turning left then right can answer the
-challenge it is issued. Challenges are issued by one request and answered by another,
-whichever worker takes them: the store is what both read.
+The first service runs with ``FACEID_CHALLENGE_ACTIONS=turn_left,turn_right`` and
+``FACEID_CHALLENGE_SCHEDULE=off`` (the settings for tests and demos), so a real clip of the
+person turning left then right can answer the challenge it is issued, for its motion
+alone. The second keeps the schedule: only a clip whose motions follow the cues it reveals,
+recorded after the challenge was issued, opens. Challenges are issued by one request and
+answered by another, whichever worker takes them: the store is what both read.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from faceid.liveness.evalset import PERSON_CLIP, encode, photo_motions, read_clip
+from faceid.liveness.evalset import PACED, PERSON_CLIP, encode, paced, photo_motions, read_clip
 
 from .conftest import FACES, ROOT, SHARED, needs_faces
 from .server import Server
@@ -29,7 +32,11 @@ CLIP = FACES / "liveness" / PERSON_CLIP
 
 @pytest.fixture
 def server(store_config: dict[str, Any]) -> Iterator[Server]:
-    env = {**store_config, "FACEID_CHALLENGE_ACTIONS": "turn_left,turn_right"}
+    env = {
+        **store_config,
+        "FACEID_CHALLENGE_ACTIONS": "turn_left,turn_right",
+        "FACEID_CHALLENGE_SCHEDULE": "off",
+    }
     srv = Server({k: str(v) for k, v in env.items()})
     srv.start()
     try:
@@ -46,7 +53,7 @@ def clip(start: float, end: float) -> bytes:
 def answer(server: Server, door: str, lock: str, video: bytes) -> requests.Response:
     r = call(server, door, "POST", f"/v1/locks/{lock}/challenges")
     assert r.status_code == 201, r.text
-    assert r.json()["actions"] == ["turn_left", "turn_right"]
+    assert [c["action"] for c in r.json()["cues"]] == ["turn_left", "turn_right"]
     files = [("video", ("clip.mp4", video))]
     data = {"challenge_id": r.json()["challenge_id"]}
     reply = call(server, door, "POST", f"/v1/locks/{lock}/unlock", files=files, data=data)
@@ -135,6 +142,93 @@ def test_readme_liveness_walkthrough(server: Server) -> None:
     ]
     assert enrolled["templates"] >= 3 and grant["granted"] is True
     assert photo["error"]["code"] == "liveness_required"
-    assert challenge["actions"] == ["turn_left", "turn_right"]
+    assert [c["action"] for c in challenge["cues"]] == ["turn_left", "turn_right"]
     assert opened["verdict"] == "unlock" and opened["subject"]["name"] == "Franck", opened
     assert again["verdict"] == "locked" and again["reason"] == "challenge_used"
+
+
+@pytest.fixture
+def timed(store_config: dict[str, Any]) -> Iterator[Server]:
+    """A service that keeps the schedule; its challenges ask what the paced clip does."""
+    actions = ",".join(action for _, action in PACED)
+    srv = Server(
+        {**{k: str(v) for k, v in store_config.items()}, "FACEID_CHALLENGE_ACTIONS": actions}
+    )
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def cues_of(server: Server, door: str, lock: str, challenge: dict[str, Any]) -> list[float]:
+    """Every cue of ``challenge``, asked for as each comes due, as a door does."""
+    url = f"/v1/locks/{lock}/challenges/{challenge['challenge_id']}"
+    while challenge["next_cue_in_s"] is not None:
+        time.sleep(challenge["next_cue_in_s"] + 0.05)
+        challenge = call(server, door, "GET", url).json()
+    return [c["at_s"] for c in challenge["cues"]]
+
+
+def test_only_a_clip_that_follows_its_own_cues_opens(timed: Server) -> None:
+    """The person's real motions paced to the cues of the challenge being answered open
+    the door; the same motions paced to another challenge's cues (an earlier recording),
+    and the clip as it was recorded before the challenge existed, do not."""
+    admin = timed.key("acme", "admin")
+    door = timed.key("acme", "unlock")
+    person = call(timed, admin, "POST", "/v1/subjects", json={"name": "Franck"}).json()["id"]
+    r = call(
+        timed,
+        admin,
+        "POST",
+        f"/v1/subjects/{person}/enrollments",
+        files=[("video", ("enrol.mp4", clip(16.0, 20.0)))],
+    )
+    assert r.status_code == 201, r.text
+    lock = call(timed, admin, "POST", "/v1/locks", json={"name": "front"}).json()["id"]
+    call(timed, admin, "PUT", f"/v1/locks/{lock}/grants/{person}")
+    frames, fps = read_clip(CLIP)
+
+    def issue() -> dict[str, Any]:
+        r = call(timed, door, "POST", f"/v1/locks/{lock}/challenges")
+        assert r.status_code == 201, r.text
+        assert len(r.json()["cues"]) == 1 and r.json()["count"] == len(PACED)
+        return dict(r.json())
+
+    def post(challenge: dict[str, Any], video: bytes) -> dict[str, Any]:
+        data = {"challenge_id": challenge["challenge_id"]}
+        files = [("video", ("clip.mp4", video))]
+        return dict(
+            call(timed, door, "POST", f"/v1/locks/{lock}/unlock", files=files, data=data).json()
+        )
+
+    # the recording as it was made, sent as soon as the challenge is issued
+    challenge = issue()
+    start = PACED[0][0] - 0.6
+    r = post(challenge, clip(start, start + 6.0))
+    assert r["verdict"] == "locked" and r["reason"] == "clip_too_long", r
+
+    # the person's motions paced to another challenge's cues: 1.5 s off at the second
+    def after(issued: float, video: list[Any]) -> bytes:
+        """``video``, once it is no longer than the challenge is old (as a door sends it)."""
+        time.sleep(max(0.0, len(video) / fps - (time.monotonic() - issued)))
+        return encode(video, fps)
+
+    challenge = issue()
+    issued = time.monotonic()
+    cues = cues_of(timed, door, lock, challenge)
+    moved = cues[1] + 1.5 if cues[1] + 1.5 <= 4.0 else cues[1] - 1.5
+    other = [0.0, moved, moved + cues[2] - cues[1]]
+    r = post(challenge, after(issued, paced(frames, fps, other)))
+    assert r["verdict"] == "locked" and r["reason"] == "challenge_timing", (cues, other, r)
+
+    # the person answering this challenge: each motion 0.6 s after its cue
+    challenge = issue()
+    issued = time.monotonic()
+    cues = cues_of(timed, door, lock, challenge)
+    r = post(challenge, after(issued, paced(frames, fps, cues)))
+    assert r["verdict"] == "unlock" and r["subject"]["id"] == person, (cues, r)
+    events = call(timed, admin, "GET", f"/v1/audit?lock_id={lock}").json()["items"]
+    unlocks = [e["detail"] for e in events if e["action"] == "unlock"]
+    assert [u["reason"] for u in unlocks] == ["clip_too_long", "challenge_timing", "match"]
+    assert unlocks[-1]["cues"] == cues  # the schedule the answer was judged on is kept

@@ -2,9 +2,11 @@
 
 One attempt (:func:`attempt`) is::
 
-    POST /v1/locks/{lock}/challenges       -> the actions, in order
-    record: 1.2 s facing the camera, 1.8 s per action (its instruction printed as it
-            starts), 0.6 s facing the camera again
+    countdown: the person gets ready, facing the camera
+    POST /v1/locks/{lock}/challenges       -> the first cue; recording starts with it
+    GET  /v1/locks/{lock}/challenges/{id}  -> each next cue, when it is due
+    record: each cue printed at its time, until 1.8 s after the last, then 0.6 s facing
+            the camera again
     POST /v1/locks/{lock}/unlock           video + challenge_id -> the verdict
 
 The camera is an OpenCV source: a device number (``0``) or a video file, which stands in
@@ -24,8 +26,8 @@ from urllib.parse import quote
 
 import numpy as np
 
-#: The recording's timeline, in seconds: the same as the web page's.
-LEAD_S = 1.2
+#: Seconds recorded after the last cue (to do it), then facing the camera: the same as
+#: the web page's.
 ACTION_S = 1.8
 TAIL_S = 0.6
 
@@ -72,11 +74,11 @@ class Service:
             timeout=timeout_s,
         )
 
-    def _call(self, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, path: str, method: str = "POST", **kwargs: Any) -> dict[str, Any]:
         import httpx
 
         try:
-            response = self._http.post(f"/v1/locks/{self.lock}{path}", **kwargs)
+            response = self._http.request(method, f"/v1/locks/{self.lock}{path}", **kwargs)
         except httpx.HTTPError as exc:
             raise DoorError("unreachable", f"cannot reach the service: {exc}") from exc
         try:
@@ -94,14 +96,13 @@ class Service:
             raise DoorError("bad_response", "the service answered something else than JSON")
         return body
 
-    def challenge(self) -> tuple[str, list[str], float]:
-        """(challenge id, actions in order, seconds left to answer)."""
-        body = self._call("/challenges")
-        try:
-            actions = [str(a) for a in body["actions"]]
-            return str(body["challenge_id"]), actions, float(body["expires_in_s"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DoorError("bad_response", f"a challenge without {exc}") from exc
+    def challenge(self) -> dict[str, Any]:
+        """A new challenge: its id, the cues due so far, and when the next one is."""
+        return _checked(self._call("/challenges"))
+
+    def show(self, challenge_id: str) -> dict[str, Any]:
+        """The challenge's cues due now."""
+        return _checked(self._call(f"/challenges/{quote(challenge_id, safe='')}", "GET"))
 
     def unlock(self, video: bytes, challenge_id: str) -> Verdict:
         body = self._call(
@@ -120,13 +121,60 @@ class Service:
         self._http.close()
 
 
-def timeline(actions: list[str]) -> list[tuple[float, str]]:
-    """(second, cue) for a challenge's actions; the last entry's time is the clip's length."""
-    cues = [(0.0, "Look at the camera")]
-    for i, action in enumerate(actions):
-        cues.append((LEAD_S + i * ACTION_S, f"{i + 1}/{len(actions)}: {CUES.get(action, action)}"))
-    end = LEAD_S + len(actions) * ACTION_S
-    return [*cues, (end, "Look at the camera"), (end + TAIL_S, "Done")]
+def _checked(body: dict[str, Any]) -> dict[str, Any]:
+    """A challenge's body, its fields of the expected types."""
+    try:
+        str(body["challenge_id"])
+        int(body["count"])
+        [(float(c["at_s"]), str(c["action"])) for c in body["cues"]]
+        None if body["next_cue_in_s"] is None else float(body["next_cue_in_s"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DoorError("bad_response", f"a challenge without {exc}") from exc
+    return body
+
+
+class Cues:
+    """A challenge's cues as the service reveals them, each shown at its time on the
+    recording's timeline, which starts when the first cue is shown."""
+
+    def __init__(self, service: Service, body: dict[str, Any]) -> None:
+        self.service = service
+        self.id = str(body["challenge_id"])
+        self.count = int(body["count"])
+        self.started = time.monotonic()
+        self.known: list[tuple[float, str]] = []
+        self.next_at: float | None = None
+        self.shown = 0
+        self._take(body, 0.0)
+
+    def _take(self, body: dict[str, Any], asked_at: float) -> None:
+        known = [(float(c["at_s"]), str(c["action"])) for c in body["cues"]]
+        self.known = known if len(known) >= len(self.known) else self.known
+        upcoming = body["next_cue_in_s"]
+        self.next_at = None if upcoming is None else asked_at + max(float(upcoming), 0.05)
+
+    def due(self, now: float) -> list[str]:
+        """The cues whose time has come by ``now`` (seconds on the recording's timeline),
+        as lines to show. The next cue is asked for when it is due, waiting for it in real
+        time (so that a video file standing in for a camera gets it too)."""
+        while self.next_at is not None and len(self.known) < self.count and now >= self.next_at:
+            wait = self.next_at - (time.monotonic() - self.started)
+            if wait > 0:
+                time.sleep(wait)
+            self._take(self.service.show(self.id), time.monotonic() - self.started)
+        lines = []
+        while self.shown < len(self.known) and self.known[self.shown][0] <= now:
+            action = self.known[self.shown][1]
+            self.shown += 1
+            lines.append(f"{self.shown}/{self.count}: {CUES.get(action, action)}")
+        return lines
+
+    @property
+    def length(self) -> float | None:
+        """The recording's length, once every cue is known."""
+        if len(self.known) < self.count or not self.known:
+            return None
+        return self.known[-1][0] + ACTION_S + TAIL_S
 
 
 class Camera:
@@ -142,17 +190,20 @@ class Camera:
         fps = float(self._cap.get(cv2.CAP_PROP_FPS))
         self.fps = fps if np.isfinite(fps) and 1 <= fps <= 120 else 25.0
 
-    def record(self, cues: list[tuple[float, str]], show: Callable[[str], None]) -> bytes:
-        """Frames for the timeline's length, each cue shown as its time comes; an MP4 back."""
-        length = cues[-1][0]
+    def record(self, cues: Cues, show: Callable[[str], None]) -> bytes:
+        """Frames from the first cue until :data:`ACTION_S` and :data:`TAIL_S` after the
+        last, each cue shown as its time comes; an MP4 back."""
         frames: list[np.ndarray] = []
-        started = time.monotonic()
-        pending = list(cues[:-1])
+        facing = False
         while True:
-            now = time.monotonic() - started if self.live else len(frames) / self.fps
-            while pending and pending[0][0] <= now:
-                show(pending.pop(0)[1])
-            if now >= length:
+            now = time.monotonic() - cues.started if self.live else len(frames) / self.fps
+            for line in cues.due(now):
+                show(line)
+            length = cues.length
+            if length is not None and now >= length - TAIL_S and not facing:
+                show("Look at the camera")
+                facing = True
+            if length is not None and now >= length:
                 break
             ok, frame = self._cap.read()
             if not ok:
@@ -160,7 +211,7 @@ class Camera:
             frames.append(frame)
         if not frames:
             raise DoorError("camera", "the camera gave no frames")
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - cues.started
         fps = len(frames) / max(elapsed, 0.1) if self.live else self.fps
         return encode(frames, fps)
 
@@ -186,13 +237,14 @@ def encode(frames: list[np.ndarray], fps: float) -> bytes:
 def attempt(
     service: Service, camera: Camera, show: Callable[[str], None], countdown: int
 ) -> Verdict:
-    """One unlock attempt: challenge, instructions while recording, the verdict."""
-    challenge_id, actions, expires_in_s = service.challenge()
-    show(f"Challenge: {', '.join(actions)} (expires in {expires_in_s:.0f} s)")
+    """One unlock attempt: ready, challenge, each cue at its time while recording, verdict."""
     for left in range(countdown, 0, -1):
         show(f"Look at the camera: recording in {left}")
         if camera.live:
             time.sleep(1)
-    video = camera.record(timeline(actions), show)
+    body = service.challenge()
+    cues = Cues(service, body)
+    show(f"Challenge: {cues.count} actions, each shown when it is due (do it at once)")
+    video = camera.record(cues, show)
     show("Checking...")
-    return service.unlock(video, challenge_id)
+    return service.unlock(video, cues.id)

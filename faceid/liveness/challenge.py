@@ -64,6 +64,7 @@ GAP_S = (0.8, 4.0)
 #: blink's closed frame) falls this many seconds after its cue: a person reacts to a
 #: choice of actions in 0.3-0.6 s and a head reaches the turn's yaw 0.1-0.4 s later.
 WINDOW_S = (0.2, 1.2)
+PACE_S = 1.8  # seconds between the cues of a challenge without a schedule (shown, not checked)
 
 
 def valid(actions: Sequence[str], least: int = 1) -> bool:

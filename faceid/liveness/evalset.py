@@ -29,6 +29,7 @@ from ..clients.door import encode as encode
 from .genuine import PEOPLE, Person, as_played, cut, genuine_cuts, mirrored
 
 PERSON_CLIP = "turns_and_blinks.mp4"  # the enrolled person's clip
+PERSON = "man, blue screen, 24 fps"  # who is in it
 OTHER_CLIP = "blinks_frontal.mp4"  # somebody else, enrolled and granted too
 GAZE_CLIP = "gaze_only_head_still.mp4"
 #: (clip, seconds that enrol its person, the frame photo attacks print)
@@ -203,7 +204,7 @@ def attempts(folder: Path) -> Iterator[Attempt]:
         video = encode(frames, fps)
         name = f"{PERSON_CLIP} {start:g}-{end:g} s"
         for actions in answers:
-            yield Attempt("genuine", name, actions, video, "man, blue screen, 24 fps")
+            yield Attempt("genuine", name, actions, video, PERSON)
         turns = tuple(a for a in answers[0] if a != "blink")
         for actions in WRONG_ORDER[turns]:
             yield Attempt("replay", name, actions, video)
@@ -225,6 +226,35 @@ def attempts(folder: Path) -> Iterator[Attempt]:
     repeated = encode([still] * 45, 15.0)
     for actions in ATTACK_CHALLENGES:
         yield Attempt("repeat", "one frame, 3 s", actions, repeated)
+
+
+#: (second, action) of the motions in PERSON_CLIP that :func:`paced` plays to a schedule:
+#: the first frame past the turn's yaw, the blink's closed frame (as the service reads them).
+PACED = ((9.13, "turn_left"), (11.22, "blink"), (11.72, "turn_right"))
+PACED_LEAD_S = 0.6  # each motion lands this long after its cue: the person's reaction
+PACED_ONSET_S = 0.4  # and is played at its own speed for this long before it lands
+
+
+def paced(frames: list[np.ndarray], fps: float, cues: list[float]) -> list[np.ndarray]:
+    """PERSON_CLIP's frames played so that each motion of :data:`PACED` lands
+    :data:`PACED_LEAD_S` after its cue, as a person answering those cues would move: each
+    motion is played at its own speed from :data:`PACED_ONSET_S` before it lands (a head
+    turning is the person's own), the stillness between two motions faster or slower;
+    from :data:`PACED_LEAD_S` before the first motion to 1.8 s after the last. The clip's
+    timeline starts at the first cue."""
+    anchors_u, anchors_t = [0.0], [PACED[0][0] - PACED_LEAD_S]
+    for cue, (event, _) in zip(cues, PACED, strict=True):
+        anchors_u += [cue + PACED_LEAD_S - PACED_ONSET_S, cue + PACED_LEAD_S]
+        anchors_t += [event - PACED_ONSET_S, event]
+    out = []
+    for k in range(int((cues[-1] + PACED_LEAD_S + 1.8) * fps)):
+        u = k / fps
+        if u >= anchors_u[-1]:
+            t = anchors_t[-1] + (u - anchors_u[-1])
+        else:
+            t = float(np.interp(u, anchors_u, anchors_t))
+        out.append(frames[min(round(t * fps), len(frames) - 1)])
+    return out
 
 
 def person_frames(folder: Path, person: Person, mirror: bool) -> tuple[list[np.ndarray], float]:

@@ -63,7 +63,7 @@ def issue(
     fixed = ctx.settings.challenge_actions
     if actions is None:
         actions = challenges.parse(fixed) if fixed else challenges.draw()
-    if cues is None and not untimed:
+    if cues is None and not untimed and ctx.settings.challenge_schedule == "on":
         cues = challenges.schedule(len(actions))
     found = ctx.store.create_challenge(
         ctx.org_id,
@@ -85,10 +85,12 @@ def _timed(ctx: Context, found: Challenge) -> bool:
 
 
 def reveal(ctx: Context, found: Challenge, used: bool = False) -> dict[str, Any]:
-    """What a door may know of a challenge now: the cues that are due (all of them when the
-    schedule is off), each with its time on the clip's timeline (seconds after the first
-    cue), and how long until the next one."""
-    times = found.cues if found.cues is not None else [0.0] * len(found.actions)
+    """What a door may know of a challenge now: the cues that are due (all of them, at a
+    steady :data:`~faceid.liveness.challenge.PACE_S`, when it has no schedule), each with
+    its time on the clip's timeline (seconds after the first cue), and how long until the
+    next one."""
+    pace = challenges.PACE_S
+    times = found.cues if found.cues is not None else [i * pace for i in range(len(found.actions))]
     elapsed = time.time() - found.created_at
     due = len(times) if not _timed(ctx, found) else sum(t <= elapsed for t in times)
     upcoming = times[due] - elapsed if due < len(times) else None

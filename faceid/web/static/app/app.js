@@ -4,8 +4,8 @@
 
 const API = "/v1";
 const KEY = "faceid-key";
-// Challenge timing: face the camera, then one window per action, then a short tail.
-const LEAD_S = 1.2;
+// Challenge timing: the recording starts with the first cue; each next cue is asked for
+// when it is due; after the last, ACTION_S to do it and TAIL_S facing the camera.
 const ACTION_S = 1.8;
 const TAIL_S = 0.6;
 const COUNTDOWN_S = 3;
@@ -26,6 +26,8 @@ const REASONS = {
   "challenge_failed:turn_right": "Locked: the turn to your right was not seen when asked.",
   "challenge_failed:blink": "Locked: the blink was not seen when asked.",
   "challenge_failed:extra_turn": "Locked: a turn was seen that was not asked for.",
+  challenge_timing: "Locked: an action came too early or too late. Do each one as soon as it appears.",
+  clip_too_long: "Locked: the clip is longer than the challenge is old (a recording?).",
   retry_slower: "Not counted: turn more slowly, so the camera can follow. Ask for a new challenge.",
   retry_closer: "Not counted: come closer to the camera. Ask for a new challenge.",
 };
@@ -156,29 +158,72 @@ function ready(id) {
   return Boolean($("lock-id").value.trim());
 }
 
-// Ask for a challenge at `challengeUrl`, guide the person through it, post the clip.
+// Record `stream` while showing a challenge's cues, each at its time: the recording starts
+// with the first cue, each next one is asked for (GET `showUrl`) when it is due.
+async function recordChallenge(stream, showUrl, challenge, stepsList) {
+  const type = recorderType();
+  const recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+  const chunks = [];
+  recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
+  const stopped = new Promise((resolve, reject) => {
+    recorder.onstop = resolve;
+    recorder.onerror = (event) => reject(event.error || new Error("The recording failed."));
+  });
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const items = [];
+  const mark = (n) => items.forEach((item, i) => {
+    item.className = i < n ? "done" : i === n ? "now" : "";
+    if (i === n) item.setAttribute("aria-current", "step"); else item.removeAttribute("aria-current");
+  });
+  stepsList.replaceChildren();
+  let current = challenge;
+  let asked = 0;
+  const showNext = () => {
+    const cue = current.cues[items.length];
+    const item = document.createElement("li");
+    item.textContent = CUES[cue.action] || cue.instruction;
+    items.push(item);
+    stepsList.append(item);
+    mark(items.length - 1);
+    say("cue", `${items.length} of ${current.count}: ${CUES[cue.action] || cue.instruction}`);
+  };
+  try {
+    recorder.start(200);
+    while (true) {
+      while (items.length < current.cues.length && current.cues[items.length].at_s <= elapsed()) showNext();
+      if (items.length >= current.count) break;
+      const known = items.length < current.cues.length;
+      const nextAt = known ? current.cues[items.length].at_s : asked + Math.max(current.next_cue_in_s ?? 0.2, 0.05);
+      await sleep(Math.max(0, nextAt - elapsed()));
+      if (!known) {
+        current = await call("GET", showUrl);
+        asked = elapsed();
+      }
+    }
+    const last = current.cues[current.cues.length - 1].at_s;
+    await sleep(Math.max(0, last + ACTION_S - elapsed()));
+    say("cue", "Look at the camera");
+    mark(items.length);
+    await sleep(TAIL_S);
+    if (recorder.state !== "inactive") recorder.stop();
+    await stopped;
+  } finally {
+    if (recorder.state !== "inactive") recorder.stop();
+  }
+  const mime = recorder.mimeType || type || "video/webm";
+  return { blob: new Blob(chunks, { type: mime }), name: mime.includes("mp4") ? "clip.mp4" : "clip.webm" };
+}
+
+// Ask for a challenge at `challengeUrl` once the person is ready, show its cues as they
+// come while recording, post the clip.
 async function answerChallenge(challengeUrl, postUrl, stepsList) {
   const stream = await openCamera();
   try {
+    await countdown(COUNTDOWN_S, "Get ready: look at the camera, then do each action as it appears");
     const challenge = await call("POST", challengeUrl);
-    stepsList.replaceChildren(...challenge.actions.map((action, i) => {
-      const item = document.createElement("li");
-      item.textContent = challenge.instructions[i] || CUES[action] || action;
-      return item;
-    }));
-    await countdown(COUNTDOWN_S, "Get ready: look at the camera");
-    const items = [...stepsList.children];
-    const mark = (n) => items.forEach((item, i) => {
-      item.className = i < n ? "done" : i === n ? "now" : "";
-      if (i === n) item.setAttribute("aria-current", "step"); else item.removeAttribute("aria-current");
-    });
-    const timeline = [[0, "Look at the camera", () => mark(-1)]];
-    challenge.actions.forEach((action, i) => {
-      timeline.push([LEAD_S + i * ACTION_S, `${i + 1} of ${challenge.actions.length}: ${CUES[action] || action}`, () => mark(i)]);
-    });
-    timeline.push([LEAD_S + challenge.actions.length * ACTION_S, "Look at the camera", () => mark(items.length)]);
-    const seconds = LEAD_S + challenge.actions.length * ACTION_S + TAIL_S;
-    const clip = await record(stream, seconds, timeline);
+    const showUrl = `${challengeUrl}/${encodeURIComponent(challenge.challenge_id)}`;
+    const clip = await recordChallenge(stream, showUrl, challenge, stepsList);
     closeCamera(stream);
     say("cue", "Checking…");
     const form = new FormData();
