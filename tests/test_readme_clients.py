@@ -57,7 +57,8 @@ def test_generated_client_walkthrough(server: Server) -> None:
     assert enrolment["templates"] >= 3
     assert bad_video == {"error": "invalid_video"}
     assert photo == {"error": "liveness_required"}
-    assert 2 <= len(challenge["actions"]) == len(challenge["instructions"]) <= 4
+    assert len(challenge["cues"]) == 1 and 3 <= challenge["count"] <= 4  # the first cue only
+    assert 0.6 <= challenge["next_cue_in_s"] <= 4.0
 
 
 def test_systemd_unit_runs_faceid_door_with_its_real_options() -> None:
