@@ -36,11 +36,11 @@ from faceid.liveness.evalset import (
     Attempt,
     attempts,
     encode,
-    letterbox,
     person_frames,
     read_clip,
 )
 from faceid.liveness.genuine import PEOPLE, Person, cut
+from faceid.liveness.prints import letterbox
 from faceid.lock import liveness
 from faceid.lock.context import Context
 from faceid.lock.keys import authenticate, issue_key

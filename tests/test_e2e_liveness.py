@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import requests
 
-from faceid.liveness.evalset import PACED, PERSON_CLIP, encode, paced, photo_motions, read_clip
+from faceid.liveness.evalset import PACED, PERSON_CLIP, encode, paced, read_clip
+from faceid.liveness.prints import photo_motions
 
 from .conftest import FACES, ROOT, SHARED, needs_faces
 from .server import Server

@@ -115,6 +115,7 @@ def test_schemathesis_finds_nothing_against_a_live_server(tmp_path: Path):
             capture_output=True,
             text=True,
             timeout=900,
+            cwd=tmp_path,  # its crash cache stays out of the checkout
         )
         health = requests.get(server.base + "/health", timeout=5)
     finally:

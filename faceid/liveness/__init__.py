@@ -9,6 +9,8 @@
 - :mod:`.challenge`: random challenges, and whether a clip's actions answer one;
 - :mod:`.clip`: one face followed through a clip, its actions judged, the frames its
   identity rests on;
+- :mod:`.genuine`: the annotated motions of the real clips, cut into genuine answers;
+- :mod:`.prints`: photo attacks made from a still (a sheet tilted, shaken, bent);
 - :mod:`.evalset`: the evaluation set (genuine answers and attacks) made from real clips.
 
 The service side (issuing challenges, checking answers, budgets) is

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify
 from ..lock import keys
 from .openapi import documented
 from .requests import caller, json_body, store
-from .schemas_v1 import KeyCreated, KeyIn, KeyList, KeyRevoked
+from .schemas_keys import KeyCreated, KeyIn, KeyList, KeyRevoked
 
 bp = Blueprint("keys", __name__)
 
