@@ -123,7 +123,7 @@ def test_lockout_after_repeated_failures(store_config):
         attempt = store.reserve([door])
         assert isinstance(attempt, str)
         shut.append(store.settle(attempt, "fail", [door]))
-    assert shut == [[], [], ["lock:door"]]
+    assert shut == [{}, {}, {"lock:door": 30}]
     refusal = store.reserve([door])
     assert isinstance(refusal, Refusal) and 0 < refusal.retry_after <= 30 and refusal.first
     assert isinstance(store.reserve([door]), Refusal) and not store.reserve([door]).first
@@ -131,7 +131,40 @@ def test_lockout_after_repeated_failures(store_config):
     for outcome in ("fail", "ok", "refund", "refund", "fail"):  # success and refunds: free
         attempt = store.reserve([other])
         assert isinstance(attempt, str)
-        assert store.settle(attempt, outcome, [other]) == []  # type: ignore[arg-type]
+        assert store.settle(attempt, outcome, [other]) == {}  # type: ignore[arg-type]
+
+
+def test_lockouts_escalate_until_a_success_or_an_admin(store_config):
+    """Each lockout with no success since the last one lasts twice as long, up to the cap;
+    a success after a lockout has ended, or an admin's reset, starts again from the first."""
+    import time
+
+    store = open_store(settings_for(**store_config))
+    door = Budget("lock:esc", attempts=2, window_s=60, lockout_s=0.2, max_lockout_s=0.7)
+
+    def spend_budget() -> dict[str, float]:
+        shut: dict[str, float] = {}
+        for _ in range(door.attempts):
+            attempt = store.reserve([door])
+            assert isinstance(attempt, str)
+            shut = store.settle(attempt, "fail", [door])
+        return shut
+
+    lengths = []
+    for _ in range(4):
+        lengths.append(spend_budget()["lock:esc"])
+        assert isinstance(store.reserve([door]), Refusal)  # shut
+        time.sleep(lengths[-1] + 0.05)
+    assert lengths == pytest.approx([0.2, 0.4, 0.7, 0.7])  # doubling, capped
+    attempt = store.reserve([door])
+    assert isinstance(attempt, str)
+    store.settle(attempt, "ok", [door])  # the owner opens the door
+    assert spend_budget() == pytest.approx({"lock:esc": 0.2})
+    time.sleep(0.25)
+    assert spend_budget() == pytest.approx({"lock:esc": 0.4})
+    assert store.reset_bucket("lock:esc") and not store.reset_bucket("lock:esc")
+    assert isinstance(store.reserve([door]), str)  # reopened at once
+    assert Budget("b", 1, 1, 300, 86400).lockout_for(10**6) == 86400
 
 
 def test_reservations_in_flight_count(store_config):
@@ -213,3 +246,49 @@ def test_workers_opening_a_new_sqlite_file_together(tmp_path):
     assert len(set(ids)) == 12
     store = open_store(settings_for(**{"FACEID_DATA_DIR": str(tmp_path / "data")}))
     assert store.list_subjects(store.ensure_org("shared").id, 100, 0)[1] == 12
+
+
+@pytest.mark.parametrize("pace", ["burst", "drip"])
+def test_no_pace_of_failures_gets_more_than_the_day_budget(tmp_path, monkeypatch, pace):
+    """An attacker with a door key fails as fast as the lock lets it (``burst``), or 4
+    times every 5 minutes, under the short budget's limit (``drip``), for a week on a
+    clock of its own, against the default settings' budgets: 20 failures a day."""
+    from faceid.lock.attempts import budgets
+    from faceid.settings import Settings
+    from faceid.store import budgets as budget_module
+
+    class Clock:
+        now = 1_000_000.0
+
+        def time(self) -> float:
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(budget_module, "time", clock)
+    cfg = Settings.load({"FACEID_DATA_DIR": str(tmp_path)}, instance_path=None)
+    store = open_store(cfg)
+
+    class Caller:
+        key_id = "door"
+
+    class Ctx:
+        settings = cfg
+        caller = Caller()
+
+    spent = [b for b in budgets(Ctx(), lock_id="front") if b.bucket.startswith("lock:")]  # type: ignore[arg-type]
+    start, failures = clock.now, []
+    while clock.now < start + 7 * 86400:
+        taken = store.reserve(spent)
+        if isinstance(taken, Refusal):
+            clock.now += taken.retry_after
+            continue
+        store.settle(taken, "fail", spent)
+        failures.append(clock.now)
+        if pace == "drip" and len(failures) % 4 == 0:
+            clock.now += cfg.lockout_window_s
+        clock.now += 1.0
+    per_day = [
+        sum(start + d * 86400 <= t < start + (d + 1) * 86400 for t in failures) for d in range(7)
+    ]
+    assert max(per_day) <= 20 and sum(per_day) <= 7 * 20, per_day
+    assert per_day[0] == 20  # the day's budget is reachable, and no more

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ..errors import FaceIdError, TooManyAttempts
-from ..store import Budget, Refusal
+from ..store import DAY_S, Budget, Refusal, day_bucket
 from .context import Context
 
 
@@ -26,20 +26,37 @@ class Attempt:
     (nothing could be judged: a liveness retry)."""
 
     outcome: Literal["ok", "fail", "refund"] = "fail"
-    shut: tuple[str, ...] = ()
+    shut: dict[str, float] = field(default_factory=dict)  # bucket -> seconds shut
 
 
 def budgets(
     ctx: Context, *, lock_id: str | None = None, subject_id: str | None = None
 ) -> list[Budget]:
-    """The budgets a call spends from: the key's, and the lock's or the subject's."""
+    """The budgets a call spends from: the key's, and the lock's or the subject's, each
+    over ``FACEID_LOCKOUT_WINDOW_S`` (its lockouts escalate from ``FACEID_LOCKOUT_S`` up
+    to ``FACEID_LOCKOUT_MAX_S``) and over a day (``FACEID_LOCKOUT_DAY_FACTOR`` times as
+    many failures; spent, it shuts for ``FACEID_LOCKOUT_MAX_S`` at once), so no pace of
+    failures gets more than that many a day."""
     cfg = ctx.settings
-    window, lockout = cfg.lockout_window_s, cfg.lockout_s
-    found = [Budget(f"key:{ctx.caller.key_id}", cfg.key_attempts, window, lockout)]
+    buckets = [(f"key:{ctx.caller.key_id}", cfg.key_attempts)]
     if lock_id is not None:
-        found.append(Budget(f"lock:{lock_id}", cfg.lockout_attempts, window, lockout))
+        buckets.append((f"lock:{lock_id}", cfg.lockout_attempts))
     if subject_id is not None:
-        found.append(Budget(f"subject:{subject_id}", cfg.subject_attempts, window, lockout))
+        buckets.append((f"subject:{subject_id}", cfg.subject_attempts))
+    found = []
+    for bucket, allowed in buckets:
+        found.append(
+            Budget(bucket, allowed, cfg.lockout_window_s, cfg.lockout_s, cfg.lockout_max_s)
+        )
+        found.append(
+            Budget(
+                day_bucket(bucket),
+                allowed * cfg.lockout_day_factor,
+                DAY_S,
+                cfg.lockout_max_s,
+                cfg.lockout_max_s,
+            )
+        )
     return found
 
 
@@ -78,4 +95,4 @@ def attempt(
         outcome: Literal["fail", "refund"] = "fail" if spent_input else "refund"
         ctx.store.settle(reserved, outcome, spent)
         raise
-    result.shut = tuple(ctx.store.settle(reserved, result.outcome, spent))
+    result.shut = ctx.store.settle(reserved, result.outcome, spent)

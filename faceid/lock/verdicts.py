@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import metrics
 from ..faces import fusion
-from ..store import Lock
+from ..store import Lock, day_bucket
 from . import attempts
 from .context import Context
 from .samples import Sample
@@ -60,8 +60,9 @@ def verdict(
         "reason": "match" if subject_id else reason,
     }
     metrics.VERDICTS.labels("unlock", result["verdict"]).inc()
-    if f"lock:{lock.id}" in tried.shut:
-        result["locked_out_for_s"] = int(ctx.settings.lockout_s)
+    shut_for = [tried.shut.get(b) for b in (f"lock:{lock.id}", day_bucket(f"lock:{lock.id}"))]
+    if any(shut_for):
+        result["locked_out_for_s"] = int(max(s for s in shut_for if s))
     sims = detail.get("similarities") or []
     ctx.audit(
         "unlock",
@@ -71,7 +72,7 @@ def verdict(
         similarity=max(sims, default=None),
         level=lock.level,
         frames_used=frames_used,
-        shut=list(tried.shut),
+        shut=dict(tried.shut),
         **{"reason": result["reason"], **detail},
     )
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .base import Store
-from .budgets import Budget, Refusal
+from .budgets import DAY_S, Budget, Refusal, day_bucket
 from .challenges import Challenge
 from .crypto import TemplateCipher, parse_key
 from .postgres import PostgresStore
@@ -14,9 +14,11 @@ from .sqlite import SqliteStore
 __all__ = [
     "SCOPES",
     "ApiKey",
+    "DAY_S",
     "Budget",
     "Challenge",
     "Refusal",
+    "day_bucket",
     "Lock",
     "Org",
     "PostgresStore",

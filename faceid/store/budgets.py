@@ -2,11 +2,15 @@
 
 A budget is a bucket (``lock:<id>``, ``key:<id>``, ``subject:<id>``) that allows
 ``attempts`` failures within ``window_s``; the failure that reaches the limit shuts the
-bucket for ``lockout_s``. :meth:`BudgetsMixin.reserve` counts failures *and attempts
-still in flight* inside one serialised transaction, so parallel requests cannot all
+bucket for ``lockout_s``, doubled for each lockout before it that no success has
+followed (up to ``max_lockout_s``): the lockouts escalate, as a phone's passcode
+screen's do, instead of reopening in full every few minutes.
+:meth:`BudgetsMixin.reserve` counts failures *and attempts still in flight* inside one
+serialised transaction, so parallel requests cannot all
 pass the check before any of them is counted. :meth:`BudgetsMixin.settle` records the
 outcome: a failure counts, a success counts nothing (and wipes nobody's failures), a
-refund (no face found) removes the reservation.
+refund (no face found) removes the reservation. A success also ends the escalation of
+every bucket it spent from, and so does an admin's :meth:`BudgetsMixin.reset_bucket`.
 """
 
 from __future__ import annotations
@@ -21,16 +25,32 @@ from .records import new_id
 
 #: How long a reservation whose request never settled (a killed worker) still counts.
 STALE_PENDING_S = 600.0
+DAY_S = 86400.0
+
+
+def day_bucket(bucket: str) -> str:
+    """The day-long budget beside ``bucket`` (``FACEID_LOCKOUT_DAY_FACTOR`` times its
+    failures per 24 h), so failures spaced to stay under the short window's limit (4
+    every 5 minutes against 5) are still counted."""
+    return f"{bucket}:day"
 
 
 @dataclass(frozen=True)
 class Budget:
-    """One bucket's limit: ``attempts`` failures per ``window_s``, then ``lockout_s`` shut."""
+    """One bucket's limit: ``attempts`` failures per ``window_s``, then ``lockout_s`` shut,
+    twice as long for each earlier lockout with no success since, at most ``max_lockout_s``
+    (None: ``lockout_s``, no escalation)."""
 
     bucket: str
     attempts: int
     window_s: float
     lockout_s: float
+    max_lockout_s: float | None = None
+
+    def lockout_for(self, strikes: int) -> float:
+        """Seconds the ``strikes``-th lockout in a row (1: the first) lasts."""
+        longest = max(self.max_lockout_s or self.lockout_s, self.lockout_s)
+        return min(self.lockout_s * 2.0 ** min(strikes - 1, 40), longest)
 
 
 @dataclass(frozen=True)
@@ -92,25 +112,44 @@ class BudgetsMixin(SqlCore):
 
     def settle(
         self, attempt: str, outcome: Literal["ok", "fail", "refund"], budgets: Sequence[Budget]
-    ) -> list[str]:
-        """Record an attempt's outcome; returns the buckets this failure shut."""
+    ) -> dict[str, float]:
+        """Record an attempt's outcome; returns the buckets this failure shut, with the
+        seconds each stays shut. A success ends the escalation of its buckets' lockouts."""
         now = time.time()
-        shut: list[str] = []
+        shut: dict[str, float] = {}
         with self.tx() as cur:
-            if outcome == "refund":
+            if outcome != "fail":  # a success or a refund counts nothing
                 self._exec(cur, "DELETE FROM attempts WHERE id = ?", (attempt,))
-                return shut
-            self._exec(  # a failure counts from when it failed (a challenge's may be late)
-                cur, "UPDATE attempts SET outcome = ?, at = ? WHERE id = ?", (outcome, now, attempt)
-            )
-            if outcome == "ok":
-                return shut
+                if outcome == "refund":
+                    return shut
+            else:  # a failure counts from when it failed (a challenge's may be late)
+                self._exec(
+                    cur, "UPDATE attempts SET outcome = 'fail', at = ? WHERE id = ?", (now, attempt)
+                )
             for budget in sorted(budgets, key=lambda b: b.bucket):
                 self._lock_bucket(cur, budget.bucket)
-                if self._fails(cur, budget, now) >= budget.attempts:
-                    self._shut(cur, budget, now)
-                    shut.append(budget.bucket)
+                if outcome == "ok":  # only a lockout already over is forgotten
+                    self._exec(
+                        cur,
+                        "DELETE FROM lockouts WHERE bucket = ? AND until <= ?",
+                        (budget.bucket, now),
+                    )
+                elif self._fails(cur, budget, now) >= budget.attempts:
+                    shut[budget.bucket] = self._shut(cur, budget, now)
         return shut
+
+    def reset_bucket(self, bucket: str) -> bool:
+        """Forget a bucket's failures, lockout and escalation (an admin's reset); True when
+        there was anything to forget."""
+        with self.tx() as cur:
+            self._lock_bucket(cur, bucket)
+            gone = 0
+            for sql in (
+                "DELETE FROM lockouts WHERE bucket = ?",
+                "DELETE FROM attempts WHERE bucket = ? AND outcome = 'fail'",
+            ):
+                gone += self._exec(cur, sql, (bucket,)).rowcount or 0
+        return gone > 0
 
     def _fails(self, cur: Any, budget: Budget, now: float) -> int:
         return int(
@@ -121,14 +160,22 @@ class BudgetsMixin(SqlCore):
             ).fetchone()[0]
         )
 
-    def _shut(self, cur: Any, budget: Budget, now: float) -> None:
-        """Shut the bucket for its lockout; its failures are spent with it."""
+    def _shut(self, cur: Any, budget: Budget, now: float) -> float:
+        """Shut the bucket for its lockout, escalated by the lockouts before it that no
+        success has followed (their row is kept until one does); its failures are spent
+        with it. Returns the seconds it is shut for."""
+        row = self._exec(
+            cur, "SELECT strikes FROM lockouts WHERE bucket = ?", (budget.bucket,)
+        ).fetchone()
+        strikes = (int(row[0]) if row is not None else 0) + 1
+        seconds = budget.lockout_for(strikes)
         self._exec(cur, "DELETE FROM lockouts WHERE bucket = ?", (budget.bucket,))
         self._exec(
             cur,
-            "INSERT INTO lockouts (bucket, until, refused) VALUES (?, ?, 0)",
-            (budget.bucket, now + budget.lockout_s),
+            "INSERT INTO lockouts (bucket, until, refused, strikes) VALUES (?, ?, 0, ?)",
+            (budget.bucket, now + seconds, strikes),
         )
         self._exec(
             cur, "DELETE FROM attempts WHERE bucket = ? AND outcome = 'fail'", (budget.bucket,)
         )
+        return seconds

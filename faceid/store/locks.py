@@ -81,9 +81,13 @@ class LocksMixin(SqlCore):
                 cur, "DELETE FROM locks WHERE org_id = ? AND id = ?", (org_id, lock_id)
             )
             deleted = bool(cur.rowcount)
-            if deleted:  # its attempt budget goes with it
+            if deleted:  # its attempt budgets (the short one and the day's) go with it
                 for table in ("attempts", "lockouts"):
-                    self._exec(cur, f"DELETE FROM {table} WHERE bucket = ?", (f"lock:{lock_id}",))
+                    self._exec(
+                        cur,
+                        f"DELETE FROM {table} WHERE bucket = ? OR bucket LIKE ?",
+                        (f"lock:{lock_id}", f"lock:{lock_id}:%"),
+                    )
             return deleted
 
     def grant(self, lock_id: str, subject_id: str) -> bool:

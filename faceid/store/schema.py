@@ -123,4 +123,6 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 7: each challenge's cue schedule (seconds after it was issued; NULL: none checked)
     ["ALTER TABLE challenges ADD COLUMN cues TEXT"],
+    # 8: escalating lockouts: how many lockouts of a bucket in a row no success has followed
+    ["ALTER TABLE lockouts ADD COLUMN strikes INTEGER NOT NULL DEFAULT 1"],
 ]

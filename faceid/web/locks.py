@@ -19,6 +19,7 @@ from .schemas_v1 import (
     LockIn,
     LockList,
     LockOut,
+    LockoutReset,
     LockPolicy,
     PageQuery,
 )
@@ -77,6 +78,14 @@ def get_lock(lock_id: str) -> Any:
 def delete_lock(lock_id: str) -> Any:
     """Delete a door and its grants."""
     return jsonify(catalogue.delete_lock(store(), caller("admin"), lock_id))
+
+
+@bp.delete("/locks/<lock_id>/lockout")
+@documented(200, LockoutReset, (*KEY_ERRORS, 404), keyed=True, tag="locks")
+def reset_lockout(lock_id: str) -> Any:
+    """Reopen a door shut by failed attempts and end the escalation of its lockouts
+    (``reset`` false: it had no failures to forget); audited."""
+    return jsonify(catalogue.reset_lockout(store(), caller("admin"), lock_id))
 
 
 @bp.put("/locks/<lock_id>/grants/<subject_id>")

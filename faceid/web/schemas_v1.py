@@ -159,6 +159,11 @@ class LockList(BaseModel):
     offset: int
 
 
+class LockoutReset(BaseModel):
+    lock_id: str
+    reset: bool
+
+
 class Grant(BaseModel):
     lock_id: str
     subject_id: str
