@@ -22,6 +22,7 @@
     ├── PayloadTooLarge              413 payload_too_large
     ├── Unauthorized                 401 unauthorized
     ├── Forbidden                    403 forbidden
+    │   └── IdentityAnchored         403 identity_anchored (a granted subject's identity)
     ├── NotFound                     404 not_found
     ├── ModelPinned                  409 model_pinned
     ├── LivenessRequired             409 liveness_required (ask for a challenge first)
@@ -208,6 +209,13 @@ class Forbidden(FaceIdError):
 
     status = 403
     code = "forbidden"
+
+
+class IdentityAnchored(Forbidden):
+    """Only an admin may leave a subject who holds grants without faces, or give faces to
+    one who has none: a door's key holder must not swap the face a door opens for."""
+
+    code = "identity_anchored"
 
 
 class NotFound(FaceIdError):

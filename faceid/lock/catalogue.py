@@ -72,7 +72,8 @@ def list_faces(store: Store, who: Principal, subject_id: str) -> dict[str, Any]:
 
 
 def delete_face(store: Store, who: Principal, subject_id: str, face_id: str) -> dict[str, Any]:
-    if not store.delete_template(who.org_id, subject_id, face_id):
+    anchored = who.scope != "admin"  # an admin may remove a granted subject's last face
+    if not store.delete_template(who.org_id, subject_id, face_id, anchored=anchored):
         raise NotFound(f"No face '{face_id}' for subject '{subject_id}'.")
     store.audit(
         who.org_id, "face.delete", key_id=who.key_id, subject_id=subject_id, template_id=face_id

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EnrollmentRejected, FaceMismatch, NoFace, NotFound
+from ..errors import EnrollmentRejected, FaceMismatch, IdentityAnchored, NoFace, NotFound
 from ..faces import quality
 from ..store import Subject
 from .context import Context
@@ -76,8 +76,21 @@ def choose_templates(
 
 def guard_identity(ctx: Context, subject: Subject, samples: Sequence[Sample], force: bool) -> None:
     """No template poisoning: faces added to a subject who has templates must match them
-    at the lock threshold. An admin key may override (``force``); the override is audited."""
-    if subject.templates == 0 or not samples:
+    at the lock threshold. An admin key may override (``force``); the override is audited.
+    A subject without templates who holds grants (an admin removed their faces, or granted
+    them before enrolment) takes faces from an admin key only (audited): otherwise an
+    enrolment key could give a door's grant to any face."""
+    if not samples:
+        return
+    if subject.templates == 0:
+        if ctx.store.holds_grants(subject.id):
+            if ctx.caller.scope != "admin":
+                ctx.audit("identity.refused", subject_id=subject.id, reason="anchored")
+                raise IdentityAnchored(
+                    "This subject may open doors and has no faces: only an admin key may "
+                    "enrol them (or revoke the grants, enrol, and grant again)."
+                )
+            ctx.audit("identity.anchored", subject_id=subject.id)
         return
     index = ctx.index.get(ctx.org_id)
     threshold = ctx.threshold()

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from cryptography.exceptions import InvalidTag
 
-from ..errors import ConfigError
+from ..errors import ConfigError, IdentityAnchored
 from .core import SqlCore
 from .crypto import SEALED, SEALED_ROW_ONLY, open_text, seal_text, template_aad
 from .records import Subject, Template, new_id
@@ -174,8 +174,17 @@ class SubjectsMixin(SqlCore):
             ).fetchall()
         return [Template(*r) for r in rows]
 
-    def delete_template(self, org_id: str, subject_id: str, template_id: str) -> bool:
+    def delete_template(
+        self, org_id: str, subject_id: str, template_id: str, anchored: bool = False
+    ) -> bool:
+        """Delete one template; with ``anchored``, refuse (:class:`IdentityAnchored`) to
+        delete the last one of a subject who holds grants, checked in the same transaction."""
         with self.tx() as cur:
+            if anchored and self._last_of_granted(cur, org_id, subject_id, template_id):
+                raise IdentityAnchored(
+                    "This is the last face of a subject who may open doors: only an admin key "
+                    "may remove it (enrol the new faces first; they must match this one)."
+                )
             cur = self._exec(
                 cur,
                 "DELETE FROM templates WHERE org_id = ? AND subject_id = ? AND id = ?",
@@ -185,6 +194,25 @@ class SubjectsMixin(SqlCore):
             if deleted:
                 self._bump(cur, org_id)
         return deleted
+
+    def _last_of_granted(self, cur: Any, org_id: str, subject_id: str, template_id: str) -> bool:
+        rows = self._exec(
+            cur,
+            "SELECT id FROM templates WHERE org_id = ? AND subject_id = ?",
+            (org_id, subject_id),
+        ).fetchall()
+        return [r[0] for r in rows] == [template_id] and self._holds_grants(cur, subject_id)
+
+    def _holds_grants(self, cur: Any, subject_id: str) -> bool:
+        row = self._exec(
+            cur, "SELECT 1 FROM grants WHERE subject_id = ? LIMIT 1", (subject_id,)
+        ).fetchone()
+        return row is not None
+
+    def holds_grants(self, subject_id: str) -> bool:
+        """Whether any door is granted to the subject."""
+        with self.tx(write=False) as cur:
+            return self._holds_grants(cur, subject_id)
 
     def replace_template(
         self,

@@ -141,3 +141,38 @@ def test_compare_is_no_memory_bomb(site: Site):
 def test_huge_offset_is_a_400(site: Site, path: str):
     r = site.call(site.admin, "GET", f"{path}?offset=99999999999999999999")
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_enrol_key_cannot_swap_a_granted_face(site: Site):
+    """The face swap: an enroll key deletes every face of a granted subject, then enrols a
+    stranger into it, so the stranger opens that subject's doors. The last face of a
+    subject who holds grants, and the first faces of one who has none, are an admin's."""
+    key, admin = site.new_key("enroll"), site.admin
+    alex = site.call(admin, "POST", "/v1/subjects", json={"name": "alex"}).json()["id"]
+    faces_path = f"/v1/subjects/{alex}/faces"
+    enrol_path = f"/v1/subjects/{alex}/enrollments"
+    alex_photo = [("images", (STRANGER.name, STRANGER.read_bytes()))]
+    biden_photo = [("images", (BIDEN.name, BIDEN.read_bytes()))]
+    assert site.call(key, "POST", enrol_path, files=alex_photo).status_code == 201
+    lock = site.new_lock("alex's door", grant=alex)
+    (face,) = site.call(key, "GET", faces_path).json()["items"]
+    r = site.call(key, "DELETE", f"{faces_path}/{face['id']}")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "identity_anchored"
+    assert len(site.call(key, "GET", faces_path).json()["items"]) == 1  # nothing lost
+    r = site.call(key, "POST", enrol_path, files=biden_photo)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "face_mismatch"
+    # an admin removes the last face (audited): the subject keeps its grant, faceless
+    assert site.call(admin, "DELETE", f"{faces_path}/{face['id']}").status_code == 200
+    r = site.call(key, "POST", enrol_path, files=biden_photo)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "identity_anchored"
+    door = site.new_key("unlock", locks=(lock,))
+    assert site.unlock(door, lock, BIDEN).json()["verdict"] == "locked"
+    assert site.audit("identity.refused", subject_id=alex)[-1]["detail"]["reason"] == "anchored"
+    # granted before enrolment: the first faces come from an admin key too
+    newcomer = site.call(admin, "POST", "/v1/subjects", json={"name": "new"}).json()["id"]
+    site.call(admin, "PUT", f"/v1/locks/{lock}/grants/{newcomer}")
+    r = site.call(key, "POST", f"/v1/subjects/{newcomer}/enrollments", files=biden_photo)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "identity_anchored"
+    assert site.call(admin, "POST", enrol_path, files=alex_photo).status_code == 201
+    assert site.audit("identity.anchored", subject_id=alex)
+    assert site.unlock(door, lock, STRANGER).json()["verdict"] == "unlock"
