@@ -86,6 +86,7 @@ class Settings(BaseModel):
     lockout_s: float = Field(300, gt=0)
     lockout_max_s: float = Field(86400, gt=0)
     lockout_day_factor: int = Field(4, ge=1)
+    refund_attempts: int = Field(30, ge=1)
     enroll_min_frames: int = Field(3, ge=1)
     enroll_min_quality: float = Field(0.1, ge=0, le=1)
     enroll_templates: int = Field(5, ge=1)

@@ -90,3 +90,43 @@ def test_lockouts_escalate_count_spaced_failures_and_reset_by_an_admin(server: S
     assert burst() == 1  # the escalation starts again
     audit = call(admin, "GET", "/v1/audit", params={"lock_id": lock, "limit": 500}).json()
     assert "lock.lockout_reset" in {e["action"] for e in audit["items"]}
+
+
+@pytest.fixture
+def thrifty(store_config: dict[str, Any]) -> Iterator[Server]:
+    srv = Server({**{k: str(v) for k, v in store_config.items()}, "FACEID_REFUND_ATTEMPTS": "3"})
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_calls_that_find_no_face_are_not_free(thrifty: Server, tmp_path) -> None:
+    """A door key sends faceless images: each is refunded from the failure budgets (no
+    failure counted) but spends the key's and the lock's work budget, so the fourth is 429."""
+    import cv2
+    import numpy as np
+
+    admin, door = thrifty.key("acme", "admin"), thrifty.key("acme", "unlock")
+
+    def call(key: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {key}"}
+        return requests.request(method, thrifty.base + path, headers=headers, timeout=60, **kwargs)
+
+    lock = call(admin, "POST", "/v1/locks", json={"name": "front", "liveness": "off"}).json()["id"]
+    noise = np.random.default_rng(3).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    blank = cv2.imencode(".png", noise)[1].tobytes()
+    sent = [("frames", ("noise.png", blank))]
+    codes = [call(door, "POST", f"/v1/locks/{lock}/unlock", files=sent) for _ in range(4)]
+    assert [r.status_code for r in codes[:3]] == [422] * 3
+    assert {r.json()["error"]["code"] for r in codes[:3]} == {"no_face"}
+    assert codes[3].status_code == 429 and "nothing to judge" in codes[3].json()["error"]["message"]
+    assert int(codes[3].headers["Retry-After"]) > 0
+    audit = call(admin, "GET", "/v1/audit", params={"lock_id": lock}).json()["items"]
+    assert not [e for e in audit if e["action"] == "unlock"]  # nothing judged, nothing failed
+    everything = call(admin, "GET", "/v1/audit").json()["items"]
+    refused = [e for e in everything if e["action"] == "attempts.refused"]
+    assert refused and refused[0]["detail"]["reason"].endswith("_work")
+    r = call(admin, "DELETE", f"/v1/locks/{lock}/lockout")  # an admin reopens the door
+    assert r.status_code == 200

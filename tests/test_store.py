@@ -292,3 +292,23 @@ def test_no_pace_of_failures_gets_more_than_the_day_budget(tmp_path, monkeypatch
     ]
     assert max(per_day) <= 20 and sum(per_day) <= 7 * 20, per_day
     assert per_day[0] == 20  # the day's budget is reachable, and no more
+
+
+def test_a_work_budget_counts_the_calls_that_judged_nothing(store_config):
+    """Refunded calls (no face, a liveness retry) spend the work budget and none of the
+    failure budget; failures and successes the reverse; the service's own faults neither."""
+    store = open_store(settings_for(**store_config))
+    fails = Budget("lock:w", attempts=2, window_s=60, lockout_s=30)
+    work = Budget("lock:w:work", attempts=3, window_s=60, lockout_s=30, spent_by="refund")
+    both = [fails, work]
+    shut = []
+    for outcome in ("void", "void", "ok", "refund", "fail", "refund", "void", "refund"):
+        attempt = store.reserve(both)
+        assert isinstance(attempt, str), outcome
+        shut.append(store.settle(attempt, outcome, both))  # type: ignore[arg-type]
+    assert shut[:-1] == [{}] * 7 and shut[-1] == {"lock:w:work": 30}
+    refusal = store.reserve(both)
+    assert isinstance(refusal, Refusal) and refusal.bucket == "lock:w:work"
+    with store.tx() as cur:  # one failure kept, no reservation left in flight
+        rows = store._exec(cur, "SELECT bucket, outcome FROM attempts").fetchall()
+    assert sorted(rows) == [("lock:w", "fail")]

@@ -4,8 +4,11 @@ Before any detection or matching, one attempt is reserved in the store against e
 budget the call touches: the key's own, the lock's (unlock) and the claimed subject's
 (verify). A refused reservation answers ``429 too_many_attempts`` with ``Retry-After``
 (one audit row per lockout, not one per refused request). Afterwards the attempt is
-settled: a failure counts against every budget, a success counts nothing, and a call
-that evaluated nothing (no face, undecodable media, any error) is refunded.
+settled: a failure counts against every failure budget, a success counts nothing, and a
+call that evaluated nothing (no face, undecodable media, a liveness retry, any refusal of
+its input) is refunded from them but spends from the work budgets of the key and the lock
+(``FACEID_REFUND_ATTEMPTS``): a key cannot buy unlimited detection with calls that never
+fail. Only the service's own faults (5xx) count nowhere.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..errors import FaceIdError, TooManyAttempts
-from ..store import DAY_S, Budget, Refusal, day_bucket
+from ..store import DAY_S, Budget, Outcome, Refusal, day_bucket, work_bucket
 from .context import Context
 
 
@@ -36,18 +39,22 @@ def budgets(
     over ``FACEID_LOCKOUT_WINDOW_S`` (its lockouts escalate from ``FACEID_LOCKOUT_S`` up
     to ``FACEID_LOCKOUT_MAX_S``) and over a day (``FACEID_LOCKOUT_DAY_FACTOR`` times as
     many failures; spent, it shuts for ``FACEID_LOCKOUT_MAX_S`` at once), so no pace of
-    failures gets more than that many a day."""
+    failures gets more than that many a day; and the key's and the lock's work budgets
+    (``FACEID_REFUND_ATTEMPTS`` calls that judged nothing per window)."""
     cfg = ctx.settings
+    timing = (cfg.lockout_window_s, cfg.lockout_s, cfg.lockout_max_s)
     buckets = [(f"key:{ctx.caller.key_id}", cfg.key_attempts)]
     if lock_id is not None:
         buckets.append((f"lock:{lock_id}", cfg.lockout_attempts))
     if subject_id is not None:
         buckets.append((f"subject:{subject_id}", cfg.subject_attempts))
-    found = []
+    found = [
+        Budget(work_bucket(bucket), cfg.refund_attempts, *timing, spent_by="refund")
+        for bucket, _ in buckets
+        if not bucket.startswith("subject:")  # the key's and the lock's
+    ]
     for bucket, allowed in buckets:
-        found.append(
-            Budget(bucket, allowed, cfg.lockout_window_s, cfg.lockout_s, cfg.lockout_max_s)
-        )
+        found.append(Budget(bucket, allowed, *timing))
         found.append(
             Budget(
                 day_bucket(bucket),
@@ -63,12 +70,15 @@ def budgets(
 def refuse(ctx: Context, refusal: Refusal) -> TooManyAttempts:
     """The 429 for a refused reservation; audited once per lockout."""
     kind = refusal.bucket.split(":", 1)[0]
+    work = refusal.bucket.endswith(":work")
     if refusal.first:
-        ctx.audit("attempts.refused", reason=f"{kind}_lockout", retry_after=refusal.retry_after)
+        reason = f"{kind}_{'work' if work else 'lockout'}"
+        ctx.audit("attempts.refused", reason=reason, retry_after=refusal.retry_after)
+    what = "calls that found nothing to judge (no face, a retry)" if work else "failed attempts"
     if refusal.busy:
         message = f"Every attempt this {kind} may make is in use; try again in a moment."
     else:
-        message = f"Too many failed attempts on this {kind}; try again in {refusal.retry_after} s."
+        message = f"Too many {what} on this {kind}; try again in {refusal.retry_after} s."
     return TooManyAttempts(message, refusal.retry_after)
 
 
@@ -92,7 +102,7 @@ def attempt(
     except BaseException as exc:
         client_error = isinstance(exc, FaceIdError) and exc.status < 500
         spent_input = client_error and not refund_errors and result.outcome != "refund"
-        outcome: Literal["fail", "refund"] = "fail" if spent_input else "refund"
+        outcome: Outcome = "fail" if spent_input else "refund" if client_error else "void"
         ctx.store.settle(reserved, outcome, spent)
         raise
     result.shut = ctx.store.settle(reserved, result.outcome, spent)

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import NotFound
 from ..faces.levels import level_threshold
 from ..faces.models import ModelCard
-from ..store import Lock, Store, Subject, day_bucket
+from ..store import Lock, Store, Subject, day_bucket, work_bucket
 from .keys import Principal
 
 
@@ -142,10 +142,10 @@ def delete_lock(store: Store, who: Principal, lock_id: str) -> dict[str, Any]:
 
 def reset_lockout(store: Store, who: Principal, lock_id: str) -> dict[str, Any]:
     """Reopen a door shut by failed attempts and end the escalation of its lockouts
-    (its short and its day-long budget); audited."""
+    (its short, day-long and work budgets); audited."""
     find_lock(store, who.org_id, lock_id)
     bucket = f"lock:{lock_id}"
-    reset = [store.reset_bucket(b) for b in (bucket, day_bucket(bucket))]
+    reset = [store.reset_bucket(b) for b in (bucket, day_bucket(bucket), work_bucket(bucket))]
     store.audit(who.org_id, "lock.lockout_reset", key_id=who.key_id, lock_id=lock_id)
     return {"lock_id": lock_id, "reset": any(reset)}
 

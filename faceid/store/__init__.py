@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .base import Store
-from .budgets import DAY_S, Budget, Refusal, day_bucket
+from .budgets import DAY_S, Budget, Outcome, Refusal, day_bucket, work_bucket
 from .challenges import Challenge
 from .crypto import TemplateCipher, parse_key
 from .postgres import PostgresStore
@@ -16,9 +16,11 @@ __all__ = [
     "ApiKey",
     "DAY_S",
     "Budget",
+    "Outcome",
     "Challenge",
     "Refusal",
     "day_bucket",
+    "work_bucket",
     "Lock",
     "Org",
     "PostgresStore",

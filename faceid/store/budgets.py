@@ -23,6 +23,11 @@ from typing import Any, Literal
 from .core import SqlCore
 from .records import new_id
 
+#: How an attempt ended: a success, a failure, nothing to judge (no face, a liveness
+#: retry: refunded from the failure budgets, spent from the work budgets) or the service's
+#: own fault (counted nowhere).
+Outcome = Literal["ok", "fail", "refund", "void"]
+
 #: How long a reservation whose request never settled (a killed worker) still counts.
 STALE_PENDING_S = 600.0
 DAY_S = 86400.0
@@ -35,17 +40,25 @@ def day_bucket(bucket: str) -> str:
     return f"{bucket}:day"
 
 
+def work_bucket(bucket: str) -> str:
+    """The work budget beside ``bucket``: the calls that judged nothing (refunded from the
+    failure budgets: no face, a liveness retry), ``FACEID_REFUND_ATTEMPTS`` per window."""
+    return f"{bucket}:work"
+
+
 @dataclass(frozen=True)
 class Budget:
     """One bucket's limit: ``attempts`` failures per ``window_s``, then ``lockout_s`` shut,
     twice as long for each earlier lockout with no success since, at most ``max_lockout_s``
-    (None: ``lockout_s``, no escalation)."""
+    (None: ``lockout_s``, no escalation). A work budget (``spent_by`` "refund") counts the
+    calls that judged nothing instead of the failures."""
 
     bucket: str
     attempts: int
     window_s: float
     lockout_s: float
     max_lockout_s: float | None = None
+    spent_by: Outcome = "fail"  # "refund": a work budget, spent by calls judging nothing
 
     def lockout_for(self, strikes: int) -> float:
         """Seconds the ``strikes``-th lockout in a row (1: the first) lasts."""
@@ -110,32 +123,40 @@ class BudgetsMixin(SqlCore):
             return Refusal(budget.bucket, 1, first=False, busy=True)
         return None
 
-    def settle(
-        self, attempt: str, outcome: Literal["ok", "fail", "refund"], budgets: Sequence[Budget]
-    ) -> dict[str, float]:
-        """Record an attempt's outcome; returns the buckets this failure shut, with the
-        seconds each stays shut. A success ends the escalation of its buckets' lockouts."""
+    def settle(self, attempt: str, outcome: Outcome, budgets: Sequence[Budget]) -> dict[str, float]:
+        """Record an attempt's outcome in every budget: where it is the outcome the budget
+        counts (``spent_by``) it is kept, from now; elsewhere its reservation goes. Returns
+        the buckets this shut, with the seconds each stays shut. A success ends the
+        escalation of its buckets' lockouts; ``void`` (the service's own fault) counts
+        nowhere."""
         now = time.time()
         shut: dict[str, float] = {}
         with self.tx() as cur:
-            if outcome != "fail":  # a success or a refund counts nothing
-                self._exec(cur, "DELETE FROM attempts WHERE id = ?", (attempt,))
-                if outcome == "refund":
-                    return shut
-            else:  # a failure counts from when it failed (a challenge's may be late)
-                self._exec(
-                    cur, "UPDATE attempts SET outcome = 'fail', at = ? WHERE id = ?", (now, attempt)
-                )
             for budget in sorted(budgets, key=lambda b: b.bucket):
                 self._lock_bucket(cur, budget.bucket)
+                if outcome == budget.spent_by:  # counted from when it ended, not began
+                    self._exec(
+                        cur,
+                        "UPDATE attempts SET outcome = 'fail', at = ? WHERE id = ? AND bucket = ?",
+                        (now, attempt, budget.bucket),
+                    )
+                    if self._fails(cur, budget, now) >= budget.attempts:
+                        shut[budget.bucket] = self._shut(cur, budget, now)
+                    continue
+                self._exec(
+                    cur,
+                    "DELETE FROM attempts WHERE id = ? AND bucket = ?",
+                    (attempt, budget.bucket),
+                )
                 if outcome == "ok":  # only a lockout already over is forgotten
                     self._exec(
                         cur,
                         "DELETE FROM lockouts WHERE bucket = ? AND until <= ?",
                         (budget.bucket, now),
                     )
-                elif self._fails(cur, budget, now) >= budget.attempts:
-                    shut[budget.bucket] = self._shut(cur, budget, now)
+            self._exec(  # a bucket not named here keeps no reservation in flight
+                cur, "DELETE FROM attempts WHERE id = ? AND outcome = 'pending'", (attempt,)
+            )
         return shut
 
     def reset_bucket(self, bucket: str) -> bool:
