@@ -25,7 +25,16 @@ import pytest
 
 from faceid.errors import ConfigError
 from faceid.liveness.actions import TURNS
-from faceid.liveness.challenge import ACTIONS, GAP_S, draw, every, judge, parse, schedule
+from faceid.liveness.challenge import (
+    ACTIONS,
+    GAP_S,
+    SPREAD_S,
+    draw,
+    every,
+    judge,
+    parse,
+    schedule,
+)
 from faceid.liveness.evalset import PERSON_CLIP, encode, read_clip
 from faceid.lock.keys import create_key
 
@@ -65,13 +74,27 @@ def test_each_action_counts_only_in_its_window_after_its_cue():
     assert judge(actions, seen) is None  # untimed: the order alone
     assert judge(actions, seen, cues=[0.0, 1.0, 2.0]) is None
     assert judge(actions, seen, cues=[0.0, 1.0, 2.5]) == "challenge_timing"  # turned early
-    assert judge(actions, seen, cues=[0.0, 1.0, 1.5]) is None
+    assert judge(actions, seen, cues=[0.0, 1.0, 1.7]) is None
     assert judge(actions, seen, cues=[0.0, 1.0, 1.3]) == "challenge_timing"  # turned late
     assert judge(actions, seen, cues=[0.0, 0.2, 2.0]) == "challenge_timing"  # blinked late
     # a blink before its cue is one nobody asked for: a later one answers
     blinks = [(0.5, "turn_left"), (0.7, "blink"), (2.0, "blink"), (3.0, "turn_right")]
     assert judge(actions, blinks, cues=[0.0, 1.5, 2.5]) is None
     assert judge(actions, blinks[:2] + blinks[3:], cues=[0.0, 1.5, 2.5]) == "challenge_timing"
+
+
+def test_answers_come_at_one_pace():
+    """Each answer inside its window, but 0.5 s after one cue and 1.1 s after another: no
+    person reacts that unevenly within one challenge; a recording's own gaps do
+    (:data:`faceid.liveness.challenge.SPREAD_S`)."""
+    seen = [(0.5, "turn_left"), (1.5, "blink"), (2.6, "turn_right")]
+    actions = ["turn_left", "blink", "turn_right"]
+    assert SPREAD_S == 0.5
+    assert judge(actions, seen, cues=[0.0, 1.0, 2.0]) is None  # 0.5, 0.5 and 0.6 s
+    assert judge(actions, seen, cues=[0.0, 0.9, 1.7]) is None  # 0.5, 0.6 and 0.9 s
+    assert judge(actions, seen, cues=[0.0, 1.0, 1.5]) == "challenge_timing"  # 0.5 ... 1.1 s
+    assert judge(actions, seen, cues=[0.0, 1.3, 1.6]) == "challenge_timing"  # 0.5 ... 1.0 s
+    assert judge(actions, seen) is None  # untimed: the order alone
 
 
 @pytest.mark.parametrize(
