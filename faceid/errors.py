@@ -32,6 +32,7 @@
     │   └── RateLimited              429 rate_limited (with Retry-After)
     ├── ModelUnavailable             503 model_unavailable
     ├── StoreUnavailable             503 store_unavailable (the database is down; retry)
+    ├── ServiceBusy                  503 busy (too many heavy requests at once; Retry-After)
     └── ModelDownloadError           502 model_download_failed
 
 Every leaf carries one HTTP status and one stable ``code`` string; the message
@@ -175,6 +176,18 @@ class ModelUnavailable(FaceIdError):
 
     status = 503
     code = "model_unavailable"
+
+
+class ServiceBusy(FaceIdError):
+    """The worker already runs as many heavy requests as it may (or this key its share);
+    retry after ``retry_after`` seconds."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
 
 
 class StoreUnavailable(FaceIdError):

@@ -15,6 +15,7 @@ from .errors import ConfigError
 from .faces.levels import DEFAULT_LEVEL
 from .faces.pipeline import Pipeline, PipelineConfig
 from .liveness import challenge
+from .lock.gate import Gate
 from .lock.index import IndexCache
 from .lock.ratelimit import OpenRateLimit
 from .settings import Settings
@@ -55,6 +56,7 @@ class Services:
         self._pipeline = pipeline
         self._index: IndexCache | None = None
         self._rate_limit: OpenRateLimit | None = None
+        self._gate: Gate | None = None
         self._lock = threading.Lock()
 
     @property
@@ -78,6 +80,16 @@ class Services:
     @property
     def pipeline_loaded(self) -> bool:
         return self._pipeline is not None
+
+    @property
+    def gate(self) -> Gate:
+        """This worker's heavy-request slots."""
+        if self._gate is None:
+            with self._lock:
+                if self._gate is None:
+                    cfg = self.settings
+                    self._gate = Gate(cfg.heavy_requests, cfg.heavy_per_key, cfg.heavy_wait_s)
+        return self._gate
 
     @property
     def rate_limit(self) -> OpenRateLimit | None:

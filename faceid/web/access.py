@@ -10,7 +10,7 @@ from ..errors import InvalidParameter, MissingField
 from ..lock import access, liveness
 from ..lock.catalogue import find_lock
 from .openapi import documented
-from .requests import context, files, form_value, one_file, query
+from .requests import context, files, form_value, heavy, one_file, query
 from .schemas import ImageForm
 from .schemas_v1 import (
     ChallengeOut,
@@ -49,6 +49,7 @@ def show_challenge(lock_id: str, challenge_id: str) -> Any:
 
 @bp.post("/locks/<lock_id>/unlock")
 @documented(200, UnlockResult, (*DECISION_ERRORS, 429), keyed=True, tag="access", form=UnlockForm)
+@heavy
 def unlock(lock_id: str) -> Any:
     """A door's verdict on 1..N ``frames`` or one short ``video``; on a ``challenge`` lock,
     a ``video`` answering the challenge ``challenge_id``."""
@@ -81,6 +82,7 @@ def unlock(lock_id: str) -> Any:
     query=IdentifyQuery,
     form=ImageForm,
 )
+@heavy
 def identify() -> Any:
     """1:N: subjects ranked by similarity; ``match`` only at or above the threshold."""
     ctx = context("unlock")
@@ -90,6 +92,7 @@ def identify() -> Any:
 
 @bp.post("/verify")
 @documented(200, VerifyResult, DECISION_ERRORS, keyed=True, tag="access", form=VerifyForm)
+@heavy
 def verify() -> Any:
     """1:1: ``image`` against subject ``subject_id``, or against a second image ``image2``."""
     ctx = context("unlock")

@@ -12,7 +12,7 @@ from ..faces import extract
 from ..faces.media import video_limits
 from ..version import __version__
 from .openapi import documented
-from .requests import authenticate_request, json_body, query, services, upload
+from .requests import authenticate_request, heavy, json_body, query, services, upload
 from .schemas import (
     CompareRequest,
     CompareResponse,
@@ -111,6 +111,7 @@ def ready() -> Any:
     json=ImageRequest,
     form=ImageForm,
 )
+@heavy
 def extract_embeddings_from_image() -> Any:
     """Embeddings of the faces in an image (multipart ``image`` or base64 JSON), largest first."""
     max_faces = query(ExtractQuery).max_faces
@@ -120,6 +121,7 @@ def extract_embeddings_from_image() -> Any:
 
 @bp.post("/extract_embeddings_from_video")
 @documented(200, VideoResponse, UPLOAD_ERRORS, tag="faces", json=VideoRequest, form=VideoForm)
+@heavy
 def extract_embeddings_from_video() -> Any:
     """Per-frame embeddings, a template and a consistency score from a short video."""
     data = upload("video", VideoRequest)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -52,6 +54,19 @@ def presented_key() -> str | None:
 def authenticate_request() -> None:
     """Resolve the caller's key into ``g.principal`` (401 without a valid one)."""
     g.principal = authenticate(services().store, presented_key())
+
+
+def heavy(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A view that decodes media and looks for faces: it runs once its worker's gate
+    (:class:`faceid.lock.gate.Gate`) admits it, or answers ``503 busy``."""
+
+    @functools.wraps(view)
+    def admitted(*args: Any, **kwargs: Any) -> Any:
+        principal: Principal | None = g.get("principal")
+        with services().gate.admit(principal.key_id if principal else None):
+            return view(*args, **kwargs)
+
+    return admitted
 
 
 def caller(*scopes: str) -> Principal:

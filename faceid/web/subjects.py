@@ -15,6 +15,7 @@ from .requests import (
     files,
     flag,
     form_value,
+    heavy,
     json_body,
     one_file,
     query,
@@ -77,6 +78,7 @@ def delete_subject(subject_id: str) -> Any:
 
 @bp.post("/subjects/<subject_id>/enrollments")
 @documented(201, EnrollReport, (*MEDIA_ERRORS, 429), keyed=True, tag="subjects", form=EnrollForm)
+@heavy
 def enroll(subject_id: str) -> Any:
     """Add templates from one selfie ``video`` or 1..N ``images``; a quality report back.
     With ``challenge_id`` (required when ``FACEID_ENROLL_LIVENESS=challenge``) the video
@@ -136,6 +138,7 @@ def delete_face(subject_id: str, face_id: str) -> Any:
 
 @bp.put("/subjects/<subject_id>/faces/<face_id>")
 @documented(200, FaceReplaced, MEDIA_ERRORS, keyed=True, tag="subjects", form=ReplaceFaceForm)
+@heavy
 def replace_face(subject_id: str, face_id: str) -> Any:
     """Replace one template with the face in ``image`` (refused while enrolment requires a
     live challenge: a photo would bypass it)."""

@@ -1,0 +1,71 @@
+"""Admission of heavy requests: a bound on the decoding and face work one worker does at
+once, so a flood of large uploads can neither exhaust a worker's memory nor starve the
+doors of other callers.
+
+A heavy request (any call that decodes media and looks for faces) takes one of
+``FACEID_HEAVY_REQUESTS`` slots of its worker; a keyed caller holds at most
+``FACEID_HEAVY_PER_KEY`` of them, so one key flooding on many connections queues behind
+itself while another key's door takes the free slot. A request that cannot be admitted
+within ``FACEID_HEAVY_WAIT_S`` answers ``503 busy`` with ``Retry-After``. The open
+endpoints share the slots (they have their per-address rate limit).
+
+The gate is made on first use (:attr:`faceid.services.Services.gate`), inside the worker:
+under gunicorn's gevent workers its semaphores are then gevent's, so a waiting request
+yields to the others instead of blocking the worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..errors import ServiceBusy
+
+
+class Gate:
+    """The heavy-request slots of one worker, and each key's share of them."""
+
+    def __init__(self, slots: int, per_key: int, wait_s: float) -> None:
+        self.per_key, self.wait_s = per_key, wait_s
+        self._all = threading.BoundedSemaphore(slots)
+        self._keys: dict[str, tuple[threading.BoundedSemaphore, int]] = {}
+        self._mutex = threading.Lock()
+
+    def _share(self, key: str, delta: int) -> threading.BoundedSemaphore:
+        """The key's semaphore, counting how many requests hold or wait for it."""
+        with self._mutex:
+            found, users = self._keys.get(key, (threading.BoundedSemaphore(self.per_key), 0))
+            if users + delta <= 0:
+                self._keys.pop(key, None)
+            else:
+                self._keys[key] = (found, users + delta)
+            return found
+
+    @contextmanager
+    def admit(self, key: str | None) -> Iterator[None]:
+        """Hold a slot (and, for ``key``, one of its share) for the block, or raise
+        :class:`~faceid.errors.ServiceBusy` after waiting :attr:`wait_s` for it."""
+        deadline = time.monotonic() + self.wait_s
+        share = self._share(key, +1) if key is not None else None
+        try:
+            if share is not None and not share.acquire(timeout=self.wait_s):
+                raise ServiceBusy(
+                    "This key already has as many heavy requests running as it may; "
+                    "retry in a moment.",
+                    retry_after=1,
+                )
+            try:
+                if not self._all.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    raise ServiceBusy("The service is busy; retry in a moment.", retry_after=1)
+                try:
+                    yield
+                finally:
+                    self._all.release()
+            finally:
+                if share is not None:
+                    share.release()
+        finally:
+            if key is not None:
+                self._share(key, -1)

@@ -1,0 +1,120 @@
+"""Heavy requests are admitted through each worker's gate: a bounded number at once, a
+bounded share per key, ``503 busy`` with ``Retry-After`` past a short wait.
+
+In process with threads for the gate's rules; against a real gunicorn for the attack: one
+door key floods a worker with large faceless images on many connections while the
+owner's door, on a key of its own, keeps opening.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+import requests
+
+from faceid.errors import ServiceBusy
+from faceid.lock.gate import Gate
+
+from .conftest import EXAMPLES, needs_faces
+from .server import Server
+
+
+def hold(gate: Gate, key: str | None, release: threading.Event, ready: threading.Event) -> None:
+    with gate.admit(key):
+        ready.set()
+        release.wait(10)
+
+
+def test_the_gate_bounds_slots_and_each_keys_share():
+    gate = Gate(slots=2, per_key=1, wait_s=0.2)
+    release, ready = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold, args=(gate, "a", release, ready))
+    holder.start()
+    assert ready.wait(5)
+    with pytest.raises(ServiceBusy) as busy, gate.admit("a"):  # key a's share is in use
+        pass
+    assert busy.value.retry_after == 1 and busy.value.status == 503
+    # another key takes the free slot at once, and then every slot is taken
+    with gate.admit("b"), pytest.raises(ServiceBusy), gate.admit(None):
+        pass
+    with gate.admit(None):  # an open call takes the slot b gave back
+        pass
+    release.set()
+    holder.join(5)
+    with gate.admit("a"):  # a's share is free again, and nothing leaked
+        pass
+    assert gate._keys == {}
+
+
+def test_a_waiting_request_is_admitted_when_a_slot_frees():
+    gate = Gate(slots=1, per_key=1, wait_s=5.0)
+    release, ready = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold, args=(gate, "a", release, ready))
+    holder.start()
+    assert ready.wait(5)
+    threading.Timer(0.3, release.set).start()
+    with gate.admit("b"):  # waits for a to finish, then runs
+        assert release.is_set()
+    holder.join(5)
+
+
+@pytest.fixture
+def crowded(store_config: dict[str, Any]) -> Iterator[Server]:
+    srv = Server(
+        {
+            **{k: str(v) for k, v in store_config.items()},
+            "FACEID_HEAVY_REQUESTS": "1",
+            "FACEID_HEAVY_WAIT_S": "0",  # past the free slot: busy at once
+            "FACEID_REFUND_ATTEMPTS": "1000",
+        }
+    )
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@needs_faces
+@pytest.mark.slow
+@pytest.mark.parametrize("store_config", ["sqlite"], indirect=True)
+def test_a_flood_of_large_images_gets_busy_answers_not_the_worker(crowded: Server):
+    """A door key sends 12 faceless 24-megapixel PNGs on 6 connections: those that find
+    the worker's slot taken answer 503 busy with Retry-After at once, so a worker decodes
+    one at a time; the workers live on, and the owner's door opens."""
+    admin, attacker, owner_key = (crowded.key("acme", s) for s in ("admin", "unlock", "unlock"))
+
+    def call(key: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {key}"}
+        return requests.request(method, crowded.base + path, headers=headers, timeout=120, **kwargs)
+
+    owner = call(admin, "POST", "/v1/subjects", json={"name": "owner"}).json()["id"]
+    photo = [("images", ("o.jpg", (EXAMPLES / "obama.jpg").read_bytes()))]
+    assert call(admin, "POST", f"/v1/subjects/{owner}/enrollments", files=photo).status_code == 201
+    lock = call(admin, "POST", "/v1/locks", json={"name": "door", "liveness": "off"}).json()["id"]
+    call(admin, "PUT", f"/v1/locks/{lock}/grants/{owner}")
+    ramp = np.linspace(0, 255, 6000, dtype=np.uint8)  # 24 MP that compress to a small file
+    big = cv2.imencode(".png", np.dstack([np.tile(ramp, (4000, 1))] * 3))[1].tobytes()
+
+    def flood(_: int) -> requests.Response:
+        return call(
+            attacker, "POST", f"/v1/locks/{lock}/unlock", files=[("frames", ("x.png", big))]
+        )
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(flood, range(12)))
+    health = requests.get(crowded.base + "/health", timeout=10)
+    codes = [r.status_code for r in answers]
+    assert set(codes) <= {422, 503} and 503 in codes, codes
+    busy = [r for r in answers if r.status_code == 503]
+    assert all(r.json()["error"]["code"] == "busy" and r.headers["Retry-After"] for r in busy)
+    assert health.status_code == 200
+    sent = [("frames", ("o.jpg", (EXAMPLES / "obama2.jpg").read_bytes()))]
+    opened = call(owner_key, "POST", f"/v1/locks/{lock}/unlock", files=sent)
+    assert opened.status_code == 200 and opened.json()["verdict"] == "unlock"
