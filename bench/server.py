@@ -139,6 +139,7 @@ def faceid_server(log_dir: Path, **settings: str) -> Server:
         "FACEID_HOST": HOST,
         "FACEID_WORKERS": str(WORKERS),
         "FACEID_OPEN_RATE_LIMIT": "10000000/minute",
+        "FACEID_COMPARE_RATE_LIMIT": "10000000/minute",
         **settings,
     }
     args = ["-c", "gunicorn.conf.py", "wsgi:app"]

@@ -93,11 +93,20 @@ class Services:
 
     @property
     def rate_limit(self) -> OpenRateLimit | None:
-        """The open endpoints' per-client limit (None when FACEID_OPEN_RATE_LIMIT is empty)."""
-        if not self.settings.open_rate_limit:
+        """The open endpoints' per-client limits, by cost: the extract calls'
+        ``FACEID_OPEN_RATE_LIMIT`` and the cheap comparison's ``FACEID_COMPARE_RATE_LIMIT``
+        (either off when empty; None when both are)."""
+        if not (self.settings.open_rate_limit or self.settings.compare_rate_limit):
             return None
         if self._rate_limit is None:
-            self._rate_limit = OpenRateLimit(self.store, self.settings.open_rate_limit)
+            cfg = self.settings
+            named = {
+                "faceid.extract_embeddings_from_image": (cfg.open_rate_limit, "OPEN"),
+                "faceid.extract_embeddings_from_video": (cfg.open_rate_limit, "OPEN"),
+                "faceid.compare_embeddings": (cfg.compare_rate_limit, "COMPARE"),
+            }
+            limits = {e: (v, f"FACEID_{n}_RATE_LIMIT") for e, (v, n) in named.items() if v}
+            self._rate_limit = OpenRateLimit(self.store, limits)
         return self._rate_limit
 
     @property

@@ -77,6 +77,7 @@ class Settings(BaseModel):
     database_url: str = ""
     require_key: bool = False
     open_rate_limit: str = "120/minute"
+    compare_rate_limit: str = "6000/minute"
     encryption_key: str = Field("", repr=False)
     keep_images: bool = False
     lockout_attempts: int = Field(5, ge=1)
@@ -111,7 +112,7 @@ class Settings(BaseModel):
             return {**PRESETS[data["pipeline"]].settings(), **data}
         return data
 
-    @field_validator("open_rate_limit")
+    @field_validator("open_rate_limit", "compare_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         """``off`` (or empty, in a config file or override) turns the limit off: an empty

@@ -103,8 +103,10 @@ def pipeline_config(**fields: Any) -> PipelineConfig:
 
 def make_app(**config: Any) -> Flask:
     """An app on these settings that shares the session's loaded pipelines. The open
-    endpoints' rate limit is off unless a test sets it (tests/security/ does)."""
-    settings = settings_for(**{"FACEID_OPEN_RATE_LIMIT": "", **config})
+    endpoints' rate limits are off unless a test sets them (tests/security/ does)."""
+    settings = settings_for(
+        **{"FACEID_OPEN_RATE_LIMIT": "", "FACEID_COMPARE_RATE_LIMIT": "", **config}
+    )
     cfg = PipelineConfig.from_settings(settings)
     try:
         pipeline: Pipeline | None = load_pipeline(cfg)

@@ -49,19 +49,23 @@ class StoreCounters(Storage):
 
 
 class OpenRateLimit:
-    """``limit`` (e.g. ``"120/minute"``) per client address and endpoint."""
+    """A limit (e.g. ``"120/minute"``) per client address and endpoint, by the endpoint's
+    cost: ``limits`` maps an endpoint to its limit and the setting that holds it; an
+    endpoint not named there is not limited."""
 
-    def __init__(self, store: Store, limit: str) -> None:
-        self.item = parse(limit)
+    def __init__(self, store: Store, limits: dict[str, tuple[str, str]]) -> None:
+        self.items = {endpoint: (parse(limit), name) for endpoint, (limit, name) in limits.items()}
         self.limiter = FixedWindowRateLimiter(StoreCounters(store))
 
     def hit(self, client: str, endpoint: str) -> None:
         """Count one request; 429 ``rate_limited`` with Retry-After past the limit."""
-        if not self.limiter.hit(self.item, client, endpoint):
-            reset_at, _ = self.limiter.get_window_stats(self.item, client, endpoint)
+        if endpoint not in self.items:
+            return
+        item, setting = self.items[endpoint]
+        if not self.limiter.hit(item, client, endpoint):
+            reset_at, _ = self.limiter.get_window_stats(item, client, endpoint)
             retry = max(1, int(reset_at - time.time() + 0.999))
             raise RateLimited(
-                f"Too many requests from this client: the limit is {self.item} "
-                "(FACEID_OPEN_RATE_LIMIT).",
+                f"Too many requests from this client: the limit is {item} ({setting}).",
                 retry_after=retry,
             )

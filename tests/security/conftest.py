@@ -72,6 +72,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "FACEID_DATA_DIR": str(data),
             "FACEID_KEY_ATTEMPTS": "8",
             "FACEID_OPEN_RATE_LIMIT": "40/minute",
+            "FACEID_COMPARE_RATE_LIMIT": "40/minute",
         }
     )
     server.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 
 from ..conftest import make_app
@@ -25,7 +26,7 @@ def compare_from(site: Site, source: str) -> tuple[int, str | None]:
 
 
 def test_one_client_is_limited_and_another_is_not(site: Site):
-    """The site runs with FACEID_OPEN_RATE_LIMIT=40/minute over two workers."""
+    """The site runs with FACEID_COMPARE_RATE_LIMIT=40/minute over two workers."""
     answers = [compare_from(site, "127.0.0.7") for _ in range(50)]
     codes = [code for code, _ in answers]
     assert codes.count(200) == 40 and codes.count(429) == 10
@@ -40,3 +41,27 @@ def test_a_bad_limit_is_refused_at_start():
 
     with pytest.raises(ConfigError, match="FACEID_OPEN_RATE_LIMIT"):
         make_app(FACEID_OPEN_RATE_LIMIT="lots")
+
+
+def test_the_limit_is_per_cost():
+    """A researcher's loop of cheap comparisons gets far more than the extract calls: each
+    endpoint class counts against its own limit, and the refusal names its setting."""
+    from ..conftest import EXAMPLES
+
+    app = make_app(FACEID_OPEN_RATE_LIMIT="2/minute", FACEID_COMPARE_RATE_LIMIT="30/minute")
+    client = app.test_client()
+    body = json.loads(BODY)
+    compares = [client.post("/compare_embeddings", json=body).status_code for _ in range(31)]
+    assert compares == [200] * 30 + [429]
+    image = (EXAMPLES / "obama.jpg").read_bytes()
+    extracts = [
+        client.post("/extract_embeddings_from_image", data={"image": (io.BytesIO(image), "o.jpg")})
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in extracts] == [200, 200, 429]
+    assert "FACEID_OPEN_RATE_LIMIT" in extracts[2].json["error"]["message"]
+    refused = client.post("/compare_embeddings", json=body).json
+    assert "FACEID_COMPARE_RATE_LIMIT" in refused["error"]["message"]
+    from faceid.settings import Settings
+
+    assert Settings.load(environ={}, instance_path=None).compare_rate_limit == "6000/minute"
