@@ -60,14 +60,15 @@ def create_key(
 
 
 def issue_key(store: Store, org_id: str, scope: str, locks: Sequence[str] = ()) -> tuple[str, str]:
-    """A new key of an existing organisation; InvalidParameter for a bad scope or lock."""
+    """A new key of an existing organisation; InvalidParameter for a bad scope or a lock
+    bound to a key of another scope, NotFound for a lock the organisation does not have."""
     if scope not in SCOPES:
         raise InvalidParameter(f"scope must be one of {', '.join(SCOPES)}.")
     if locks and scope != "unlock":
         raise InvalidParameter("Only 'unlock' keys can be bound to locks.")
     for lock_id in locks:
         if store.lock(org_id, lock_id) is None:
-            raise InvalidParameter(f"No lock '{lock_id}' in this organisation.")
+            raise NotFound(f"No lock '{lock_id}' in this organisation.")
     key_id = new_id("key")
     key = f"fid_{key_id}_{secrets.token_urlsafe(32)}"
     store.add_key(org_id, scope, key_id, _hash(key), locks)

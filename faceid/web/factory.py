@@ -111,7 +111,11 @@ def _register_errors(app: Flask, settings: Settings) -> None:
     def http_error(exc: HTTPException) -> Any:
         code = (exc.name or "error").lower().replace(" ", "_")
         body = {"error": {"code": code, "message": exc.description or exc.name}}
-        return jsonify(body), exc.code or 500
+        response = jsonify(body)
+        for name, value in exc.get_headers():  # a 405's Allow, for one
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, exc.code or 500
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -15,7 +15,7 @@ bp = Blueprint("keys", __name__)
 
 
 @bp.post("/keys")
-@documented(201, KeyCreated, (400, 401, 403, 413), keyed=True, tag="keys", json=KeyIn)
+@documented(201, KeyCreated, (400, 401, 403, 404, 413), keyed=True, tag="keys", json=KeyIn)
 def create_key() -> Any:
     """A new key of the caller's organisation, shown once; ``locks`` binds a door key."""
     who = caller("admin")

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from ..errors import MissingField
 from ..lock import catalogue
 from .openapi import documented
 from .requests import caller, json_body, query, services, store, timestamp
@@ -48,12 +47,13 @@ def create_lock() -> Any:
     200, LockOut, (400, *KEY_ERRORS, 404, 413, 422), keyed=True, tag="locks", json=LockPolicy
 )
 def set_policy(lock_id: str) -> Any:
-    """Move a door to another ``level`` and/or ``liveness`` policy (audited)."""
+    """Move a door to another ``level`` and/or ``liveness`` policy (audited); with
+    neither, the door as it is."""
     who = caller("admin")
     body = json_body(LockPolicy)
-    if body.level is None and body.liveness is None:
-        raise MissingField("Send 'level', 'liveness' or both.")
     changes = {k: v for k, v in body.model_dump().items() if v is not None}
+    if not changes:
+        return jsonify(catalogue.find_lock(store(), who.org_id, lock_id).to_json())
     return jsonify(catalogue.set_policy(store(), who, lock_id, changes, services().card))
 
 

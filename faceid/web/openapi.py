@@ -75,10 +75,19 @@ def documented(
     )
 
 
+#: Routes whose success is plain text, not JSON: (path, method) -> media type.
+PLAIN_TEXT = {("/metrics", "get"): "text/plain"}
+
+
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3 description of every route."""
-    return jsonify(spec.spec)
+    document = spec.spec
+    for (path, method), media in PLAIN_TEXT.items():
+        operation = document["paths"].get(path, {}).get(method)
+        if operation is not None:
+            operation["responses"]["200"]["content"] = {media: {"schema": {"type": "string"}}}
+    return jsonify(document)
 
 
 def register(app: Flask) -> None:

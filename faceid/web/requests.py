@@ -102,8 +102,8 @@ def json_body(model: type[M]) -> M:
         raise InvalidJSON("The body must be a JSON object (Content-Type: application/json).")
     if not isinstance(data, dict):
         raise InvalidJSON("The JSON body must be an object.")
-    try:
-        return model.model_validate(data)
+    try:  # strict: JSON's types as the schema states them (no "0.5" or false for a number)
+        return model.model_validate(data, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

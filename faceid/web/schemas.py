@@ -11,9 +11,13 @@ Vector = list[float]
 #: Caps that keep /compare_embeddings' work and memory bounded (422 beyond them).
 MAX_DIM = 4096
 MAX_VECTORS = 256
-InVector = Annotated[list[float], Field(min_length=1, max_length=MAX_DIM)]
+#: A vector of at least one value, not all of them zero (it has no direction: 422).
+InVector = Annotated[
+    list[float],
+    Field(min_length=1, max_length=MAX_DIM, json_schema_extra={"not": {"items": {"const": 0}}}),
+]
 #: A multipart file field (the views read it from ``request.files``).
-BaseFile = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
+BaseFile = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary", "minLength": 1})]
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -44,9 +48,18 @@ EmbeddingInput = (
 
 
 class CompareRequest(BaseModel):
-    """Two embeddings, or two lists of them (the best pair counts)."""
+    """Two embeddings, or two lists of them (the best pair counts); ``level`` or
+    ``threshold``, not both."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "not": {
+                "required": ["level", "threshold"],
+                "properties": {"level": {"type": "string"}, "threshold": {"type": "number"}},
+            }
+        },
+    )
 
     embedding1: EmbeddingInput
     embedding2: EmbeddingInput
@@ -70,14 +83,18 @@ class CompareResponse(BaseModel):
     best_pair: list[int]
 
 
+#: Standard base64 with its padding, optionally after a data URL's ``data:...,`` prefix.
+BASE64 = r"^(data:[^,]*,)?(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 class ImageRequest(BaseModel):
     """JSON alternative to a multipart upload: the file's bytes in base64."""
 
-    image: str
+    image: str = Field(min_length=1, pattern=BASE64)
 
 
 class VideoRequest(BaseModel):
-    video: str
+    video: str = Field(min_length=1, pattern=BASE64)
 
 
 class ImageForm(BaseModel):
