@@ -155,6 +155,7 @@ def evaluate(app: Flask, folder: Path, lock: str, key: str) -> dict[str, Any]:
         if tried.kind == "genuine":
             people[tried.person]["attempts"] += 1
             people[tried.person]["accepted"] += int(opened)
+            people[tried.person]["retry"] += int(str(reason).startswith("retry_"))
             actions[tried.person]["actions"] += len(tried.actions)
         log.info("%s %s %s -> %s", tried.kind, tried.name, tried.actions, reason)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
@@ -196,12 +197,16 @@ def table(result: dict[str, Any], timing: dict[str, float] | None = None) -> lis
         lines.append(f"| {kind} | {n} | {accepted} | {name} {rate:.1%} | {reasons} |")
     lines += [
         "",
-        "| genuine person (recorded and mirrored) | attempts | actions asked | refused | BPCER |",
-        "|---|---|---|---|---|",
+        "| genuine person (recorded and mirrored) | attempts | actions asked | refused "
+        "| of which retry_* (refunded) | BPCER |",
+        "|---|---|---|---|---|---|",
     ]
     for person, counts in sorted(result.get("people", {}).items()):
         n, refused = counts["attempts"], counts["attempts"] - counts["accepted"]
-        lines.append(f"| {person} | {n} | {counts['actions']} | {refused} | {refused / n:.1%} |")
+        lines.append(
+            f"| {person} | {n} | {counts['actions']} | {refused} | {counts['retry']} "
+            f"| {refused / n:.1%} |"
+        )
     replays = result.get("replay_library") or {}
     if replays:
         lines += [

@@ -297,7 +297,7 @@ def test_presentation_attacks_fail_and_genuine_answers_open(tmp_path):
     env = {**os.environ, "FACEID_SHARED": str(SHARED)}
     command = [sys.executable, "bench/liveness.py", "--rounds", "1", "--draws", "2000"]
     command += ["--json", str(out)]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "APCER" in done.stdout and "cost of liveness" in done.stdout
     result = json.loads(out.read_text())
@@ -314,14 +314,13 @@ def test_presentation_attacks_fail_and_genuine_answers_open(tmp_path):
     # The genuine cuts of the other four people are measured and reported per person in
     # bench/LIVENESS.md; the target of BPCER <= 5% overall and <= 20% per person is not
     # met yet (11.6% overall, 25% for the second matted clip), so it is not asserted here.
-    # The replay library: the schedule cuts what the order alone lets through by 10x and
-    # more where the owner's recordings are rich in motion; the 1% aimed at at k = 20 is
-    # not met (1.8-7.1% over 10,000 challenges in bench/LIVENESS.md), so the bound
-    # asserted is the measured one with room for 2000 draws.
+    # The replay library: four timed actions at one pace let at most 1% of challenges
+    # through at k = 20 (0-0.46% over 10,000 challenges in bench/LIVENESS.md), where the
+    # order alone lets up to 100% through.
     library = result["replay_library"]
     assert len(library) >= 5
     for person, rates in library.items():
-        assert rates["timed k=20"] <= 0.10, (person, rates)
+        assert rates["timed k=20"] <= 0.01, (person, rates)
         assert rates["timed k=5"] <= rates["timed k=20"] + 0.01, (person, rates)
         if rates["untimed k=20"] > 0.5:
             assert rates["timed k=20"] <= rates["untimed k=20"] / 10, (person, rates)

@@ -55,13 +55,15 @@ INSTRUCTIONS = {
 }
 
 
-#: How many actions a drawn challenge asks for. Four, not three: against the replay
-#: library of k = 20 recordings (bench/LIVENESS.md) a fourth timed action cuts the share
-#: of challenges answered from 1.8-7.2% to 0-0.4% per person, at about 2.4 s more.
+#: How many actions a drawn challenge asks for. Four, not three or four: against the
+#: replay library of k = 20 recordings (bench/LIVENESS.md, 10,000 challenges a person) a
+#: fourth timed action cuts the share answered from 1.8-7.1% to 0-2.5% per person, and
+#: with :data:`SPREAD_S` to 0-0.46%, at about 2.4 s more per challenge.
 DRAWN = (4,)
 #: Seconds from one cue to the next, drawn uniformly. The wider the range, the less
-#: likely a recording's own gaps fit it (bench/LIVENESS.md, the replay library: 23% of
-#: challenges at k = 20 with gaps of 0.8-2.5 s and a 0-1.5 s window, about 6% here).
+#: likely a recording's own gaps fit it (the replay library at k = 20, four actions and
+#: the pace check: 8% of challenges of the densest recordings with gaps of 0.8-3 s and
+#: no pace check, 0.46% here).
 GAP_S = (0.8, 4.0)
 #: An action counts when the event answering it (a turn's first frame past its yaw, a
 #: blink's closed frame) falls this many seconds after its cue: a person reacts to a
