@@ -20,6 +20,7 @@
     ├── ModelMismatch                422 model_mismatch
     ├── LevelUnavailable             422 level_unavailable (the model has no such level)
     ├── PayloadTooLarge              413 payload_too_large
+    │   └── QuotaExceeded            413 quota_exceeded (an organisation's subjects, ...)
     ├── Unauthorized                 401 unauthorized
     ├── Forbidden                    403 forbidden
     │   └── IdentityAnchored         403 identity_anchored (a granted subject's identity)
@@ -208,6 +209,13 @@ class ConfigError(FaceIdError):
     """A setting is present but unusable (found when settings are loaded)."""
 
     code = "config_error"
+
+
+class QuotaExceeded(PayloadTooLarge):
+    """The organisation holds as many subjects, templates, locks or keys as its quota
+    allows (``FACEID_QUOTA_*``): delete some, or ask the operator for more."""
+
+    code = "quota_exceeded"
 
 
 class Unauthorized(FaceIdError):

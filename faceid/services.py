@@ -57,6 +57,7 @@ class Services:
         self._index: IndexCache | None = None
         self._rate_limit: OpenRateLimit | None = None
         self._gate: Gate | None = None
+        self._write_rate: OpenRateLimit | None = None
         self._lock = threading.Lock()
 
     @property
@@ -80,6 +81,18 @@ class Services:
     @property
     def pipeline_loaded(self) -> bool:
         return self._pipeline is not None
+
+    @property
+    def write_rate(self) -> OpenRateLimit | None:
+        """Each key's writes to the catalogue, ``FACEID_KEY_WRITE_RATE`` (None: off)."""
+        limit = self.settings.key_write_rate
+        if not limit:
+            return None
+        if self._write_rate is None:
+            self._write_rate = OpenRateLimit(
+                self.store, {"write": (limit, "FACEID_KEY_WRITE_RATE")}
+            )
+        return self._write_rate
 
     @property
     def gate(self) -> Gate:

@@ -88,6 +88,12 @@ class Settings(BaseModel):
     lockout_max_s: float = Field(86400, gt=0)
     lockout_day_factor: int = Field(4, ge=1)
     refund_attempts: int = Field(30, ge=1)
+    quota_subjects: int = Field(100_000, ge=1)
+    quota_templates: int = Field(1_000_000, ge=1)
+    quota_locks: int = Field(10_000, ge=1)
+    quota_keys: int = Field(10_000, ge=1)
+    audit_retention_days: float = Field(365, gt=0)
+    key_write_rate: str = "300/minute"
     heavy_requests: int = Field(2, ge=1, le=64)
     heavy_per_key: int = Field(1, ge=1, le=64)
     heavy_wait_s: float = Field(10, ge=0, le=600)
@@ -112,7 +118,7 @@ class Settings(BaseModel):
             return {**PRESETS[data["pipeline"]].settings(), **data}
         return data
 
-    @field_validator("open_rate_limit", "compare_rate_limit")
+    @field_validator("open_rate_limit", "compare_rate_limit", "key_write_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
         """``off`` (or empty, in a config file or override) turns the limit off: an empty

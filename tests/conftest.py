@@ -103,9 +103,15 @@ def pipeline_config(**fields: Any) -> PipelineConfig:
 
 def make_app(**config: Any) -> Flask:
     """An app on these settings that shares the session's loaded pipelines. The open
-    endpoints' rate limits are off unless a test sets them (tests/security/ does)."""
+    endpoints' rate limits and the keys' write rate are off unless a test sets them
+    (tests/security/ does)."""
     settings = settings_for(
-        **{"FACEID_OPEN_RATE_LIMIT": "", "FACEID_COMPARE_RATE_LIMIT": "", **config}
+        **{
+            "FACEID_OPEN_RATE_LIMIT": "",
+            "FACEID_COMPARE_RATE_LIMIT": "",
+            "FACEID_KEY_WRITE_RATE": "",
+            **config,
+        }
     )
     cfg = PipelineConfig.from_settings(settings)
     try:

@@ -312,3 +312,59 @@ def test_a_work_budget_counts_the_calls_that_judged_nothing(store_config):
     with store.tx() as cur:  # one failure kept, no reservation left in flight
         rows = store._exec(cur, "SELECT bucket, outcome FROM attempts").fetchall()
     assert sorted(rows) == [("lock:w", "fail")]
+
+
+def test_quotas_hold_under_parallel_writers(store_config):
+    """Subjects, templates, locks and live keys per organisation: the writer that would
+    pass a quota is refused (413 quota_exceeded), also when 12 race for the last 5."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from faceid.errors import QuotaExceeded
+    from faceid.store import Quotas
+
+    store = open_store(settings_for(**store_config))
+    store.quotas = Quotas(subjects=5, templates=3, locks=1, keys=2)
+    org, other = store.ensure_org("o"), store.ensure_org("p")
+
+    def create(i: int) -> bool:
+        try:
+            store.create_subject(org.id, f"s{i}", {})
+            return True
+        except QuotaExceeded:
+            return False
+
+    with ThreadPoolExecutor(12) as pool:
+        made = list(pool.map(create, range(12)))
+    assert made.count(True) == 5 and len(store.list_subjects(org.id, 100, 0)[0]) == 5
+    store.create_subject(other.id, "another organisation's own quota", {})
+    subject = store.list_subjects(org.id, 1, 0)[0][0]
+    store.add_templates(org.id, subject.id, "m", [(vec(1), 0.5, "image", None)] * 2)
+    with pytest.raises(QuotaExceeded) as refused:
+        store.add_templates(org.id, subject.id, "m", [(vec(2), 0.5, "image", None)] * 2)
+    assert refused.value.status == 413 and refused.value.code == "quota_exceeded"
+    store.create_lock(org.id, "door")
+    with pytest.raises(QuotaExceeded):
+        store.create_lock(org.id, "second door")
+    store.add_key(org.id, "admin", "k1", "h1")
+    store.add_key(org.id, "admin", "k2", "h2")
+    with pytest.raises(QuotaExceeded):
+        store.add_key(org.id, "admin", "k3", "h3")
+    store.revoke_key("k1")  # revoked keys do not count
+    store.add_key(org.id, "admin", "k3", "h3")
+
+
+def test_the_audit_log_is_kept_for_its_retention_only(store_config, monkeypatch):
+    import time
+
+    from faceid.store import Quotas
+    from faceid.store import quotas as quota_module
+
+    store = open_store(settings_for(**store_config))
+    org = store.ensure_org("o")
+    store.audit(org.id, "old")
+    time.sleep(0.05)
+    monkeypatch.setattr(quota_module, "PRUNE_EVERY", 1)  # prune on every write
+    store.quotas = Quotas(audit_days=0.02 / 86400)  # 20 ms
+    store.audit(org.id, "new")
+    events = store.audit_events(org.id, lock_id=None, since=None, until=None, limit=10, offset=0)
+    assert [e["action"] for e in events] == ["new"]

@@ -66,6 +66,6 @@ class OpenRateLimit:
             reset_at, _ = self.limiter.get_window_stats(item, client, endpoint)
             retry = max(1, int(reset_at - time.time() + 0.999))
             raise RateLimited(
-                f"Too many requests from this client: the limit is {item} ({setting}).",
+                f"Too many requests from this caller: the limit is {item} ({setting}).",
                 retry_after=retry,
             )

@@ -8,6 +8,7 @@ from .budgets import DAY_S, Budget, Outcome, Refusal, day_bucket, work_bucket
 from .challenges import Challenge
 from .crypto import TemplateCipher, parse_key
 from .postgres import PostgresStore
+from .quotas import Quotas
 from .records import SCOPES, ApiKey, Lock, Org, Subject, Template, new_id
 from .sqlite import SqliteStore
 
@@ -44,6 +45,13 @@ def open_store(settings: Settings) -> Store:
         store = PostgresStore(settings.database_url, cipher)
     else:
         store = SqliteStore(settings.data_dir.resolve() / "faceid.db", cipher)
+    store.quotas = Quotas(
+        subjects=settings.quota_subjects,
+        templates=settings.quota_templates,
+        locks=settings.quota_locks,
+        keys=settings.quota_keys,
+        audit_days=settings.audit_retention_days,
+    )
     try:
         store.migrate()
     except BaseException:

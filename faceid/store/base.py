@@ -12,8 +12,17 @@ from .challenges import ChallengesMixin
 from .counters import CountersMixin
 from .locks import LocksMixin
 from .orgs import OrgsMixin
+from .quotas import QuotasMixin
 from .subjects import SubjectsMixin
 
 
-class Store(OrgsMixin, SubjectsMixin, LocksMixin, BudgetsMixin, CountersMixin, ChallengesMixin):
+class Store(
+    OrgsMixin,
+    SubjectsMixin,
+    LocksMixin,
+    BudgetsMixin,
+    CountersMixin,
+    ChallengesMixin,
+    QuotasMixin,
+):
     """The gallery store interface (abstract: see SqliteStore and PostgresStore)."""

@@ -6,13 +6,13 @@ import json
 import time
 from typing import Any
 
-from .core import SqlCore
+from .quotas import QuotasMixin
 from .records import Lock, new_id
 
 LOCK_COLUMNS = "id, name, created_at, level, liveness"
 
 
-class LocksMixin(SqlCore):
+class LocksMixin(QuotasMixin):
     """Locks and who may open them; the audit log of every decision."""
 
     def create_lock(
@@ -20,6 +20,7 @@ class LocksMixin(SqlCore):
     ) -> Lock:
         lock = Lock(new_id("lock"), name, time.time(), level, liveness)
         with self.tx() as cur:
+            self._within_quota(cur, org_id, "locks")
             self._exec(
                 cur,
                 "INSERT INTO locks (id, org_id, name, created_at, level, liveness) "
@@ -139,6 +140,7 @@ class LocksMixin(SqlCore):
         **detail: Any,
     ) -> None:
         with self.tx() as cur:
+            self._prune_audit(cur, org_id)
             self._exec(
                 cur,
                 "INSERT INTO audit (at, org_id, key_id, action, lock_id, subject_id, "

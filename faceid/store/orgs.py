@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .core import SqlCore
+from .quotas import QuotasMixin
 from .records import ApiKey, Org, new_id
 
 
-class OrgsMixin(SqlCore):
+class OrgsMixin(QuotasMixin):
     """Organisations (with their pinned model and change counter) and hashed API keys."""
 
     def ensure_org(self, name: str) -> Org:
@@ -60,6 +60,7 @@ class OrgsMixin(SqlCore):
         self, org_id: str, scope: str, key_id: str, key_hash: str, locks: Sequence[str] = ()
     ) -> None:
         with self.tx() as cur:
+            self._within_quota(cur, org_id, "keys")
             self._exec(
                 cur,
                 "INSERT INTO api_keys (id, org_id, scope, key_hash, created_at) "

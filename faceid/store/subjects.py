@@ -12,20 +12,21 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 
 from ..errors import ConfigError, IdentityAnchored
-from .core import SqlCore
 from .crypto import SEALED, SEALED_ROW_ONLY, open_text, seal_text, template_aad
+from .quotas import QuotasMixin
 from .records import Subject, Template, new_id
 
 log = logging.getLogger(__name__)
 
 
-class SubjectsMixin(SqlCore):
+class SubjectsMixin(QuotasMixin):
     """Every query takes the organisation id; writes bump the organisation's counter."""
 
     def create_subject(self, org_id: str, name: str, metadata: dict[str, Any]) -> Subject:
         subject = Subject(new_id("sub"), name, metadata, time.time())
         aad = f"subject\x1f{org_id}\x1f{subject.id}"
         with self.tx() as cur:
+            self._within_quota(cur, org_id, "subjects")
             self._exec(
                 cur,
                 "INSERT INTO subjects (id, org_id, name, metadata, created_at) "
@@ -136,6 +137,7 @@ class SubjectsMixin(SqlCore):
         ids = []
         now = time.time()
         with self.tx() as cur:
+            self._within_quota(cur, org_id, "templates", len(items))
             for vector, quality, source, image in items:
                 template_id = new_id("face")
                 aad = template_aad(org_id, subject_id, template_id, model_id)

@@ -17,7 +17,7 @@ from ..services import Services
 from ..settings import Settings
 from ..store import Store
 from . import access, keys, locks, monitoring, openapi, original, page, subjects
-from .requests import authenticate_request
+from .requests import authenticate_request, limit_writes
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ def _v1() -> Blueprint:
     """The lock API under ``/v1``: every call authenticated by an organisation's key."""
     v1 = Blueprint("v1", __name__, url_prefix="/v1")
     v1.before_request(authenticate_request)
+    v1.before_request(limit_writes)
     for child in (subjects.bp, locks.bp, access.bp, keys.bp):
         v1.register_blueprint(child)
     return v1

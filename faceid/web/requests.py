@@ -56,6 +56,19 @@ def authenticate_request() -> None:
     g.principal = authenticate(services().store, presented_key())
 
 
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def limit_writes() -> None:
+    """A key's writes to the catalogue (subjects, faces, locks, grants, keys) count
+    against ``FACEID_KEY_WRITE_RATE``; the door calls have their attempt budgets."""
+    if request.method not in WRITES or (request.endpoint or "").startswith("v1.access."):
+        return
+    limiter = services().write_rate
+    if limiter is not None:
+        limiter.hit(g.principal.key_id, "write")
+
+
 def heavy(view: Callable[..., Any]) -> Callable[..., Any]:
     """A view that decodes media and looks for faces: it runs once its worker's gate
     (:class:`faceid.lock.gate.Gate`) admits it, or answers ``503 busy``."""
