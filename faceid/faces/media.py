@@ -26,11 +26,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
+#: A JPEG decoded with ``reduce`` keeps at least this many pixels on its longer side.
+REDUCED_SIDE = 3000
+
+
+def decode_image(data: bytes, max_pixels: int, reduce: bool = False) -> np.ndarray:
     """A BGR ``uint8`` array from encoded image bytes (JPEG, PNG, WebP, BMP, GIF, TIFF).
 
     The pixel count is checked from the header before anything is decoded, so a
     decompression bomb costs nothing. EXIF orientation is applied; alpha is dropped.
+    With ``reduce``, a JPEG larger than :data:`REDUCED_SIDE` on its longer side is decoded
+    at a half, a quarter or an eighth of its size (the decoder's own scaling, never below
+    that side): a 40-megapixel photo then holds a quarter of the pixels. Only callers
+    that return no coordinates use it (a face's box would be in the reduced image).
     """
     if not data:
         raise EmptyFile("The uploaded image is empty.")
@@ -47,6 +55,9 @@ def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
                     height=height,
                     max_pixels=max_pixels,
                 )
+            if reduce and img.format == "JPEG" and max(width, height) > 2 * REDUCED_SIDE:
+                scale = max(width, height) / REDUCED_SIDE  # draft picks the reduction
+                img.draft("RGB", (int(width / scale), int(height / scale)))
             upright = ImageOps.exif_transpose(img)
             rgb = np.asarray(upright.convert("RGB"))
     except ImageTooLarge:

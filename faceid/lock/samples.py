@@ -39,16 +39,19 @@ def assessed(vector: np.ndarray, image: np.ndarray, face: Face, source: str) -> 
 def faces_from_images(
     ctx: Context, images: Sequence[bytes], require_single: bool, dropped: dict[str, int]
 ) -> list[Sample]:
+    """The face of each image, decoded one at a time: only the part around the face is
+    kept until the batch is embedded, so ten large photos never sit in memory at once."""
     crops: list[tuple[np.ndarray, Face, bytes]] = []
     for i, data in enumerate(images):
-        image = decode_image(data, ctx.settings.max_image_pixels)
+        image = decode_image(data, ctx.settings.max_image_pixels, reduce=True)
         faces = ctx.pipeline.detect(image, largest_only=True)
         reason = single_face(faces) if require_single else (None if faces else "no_face")
         if reason:
             dropped[reason] = dropped.get(reason, 0) + 1
             log.info("image dropped", extra={"image": i, "reason": reason})
             continue
-        crops.append((image, faces[0], data))
+        crops.append((*faces[0].crop(image), data))
+        del image
     vectors = ctx.pipeline.embed([(img, face) for img, face, _ in crops])
     samples = []
     for i, (vector, (image, face, data)) in enumerate(zip(vectors, crops, strict=True)):

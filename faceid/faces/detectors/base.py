@@ -40,6 +40,18 @@ class Face:
     def scaled(self, factor: float) -> Face:
         return Face(self.box * factor, self.landmarks * factor, self.confidence)
 
+    def crop(self, image: np.ndarray, margin: float = 1.0) -> tuple[np.ndarray, Face]:
+        """The part of ``image`` around this face (its box grown by ``margin`` box sides
+        on every side, within the image) and the face in that part's coordinates: all
+        that alignment, embedding and quality read, without the rest of the image."""
+        side = max(self.width, self.height)
+        x1, y1 = (max(0, int(v - margin * side)) for v in self.box[:2])
+        x2 = min(image.shape[1], int(np.ceil(self.box[2] + margin * side)))
+        y2 = min(image.shape[0], int(np.ceil(self.box[3] + margin * side)))
+        offset = np.array([x1, y1], dtype=np.float32)
+        moved = Face(self.box - np.tile(offset, 2), self.landmarks - offset, self.confidence)
+        return np.ascontiguousarray(image[y1:y2, x1:x2]), moved
+
     def xywh(self) -> list[int]:
         x1, y1, x2, y2 = (float(v) for v in self.box)
         return [round(x1), round(y1), round(x2 - x1), round(y2 - y1)]
