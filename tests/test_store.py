@@ -140,7 +140,7 @@ def test_lockouts_escalate_until_a_success_or_an_admin(store_config):
     import time
 
     store = open_store(settings_for(**store_config))
-    door = Budget("lock:esc", attempts=2, window_s=60, lockout_s=0.2, max_lockout_s=0.7)
+    door = Budget("lock:esc", attempts=2, window_s=60, lockout_s=0.2, max_lockout_s=2.0)
 
     def spend_budget() -> dict[str, float]:
         shut: dict[str, float] = {}
@@ -151,11 +151,11 @@ def test_lockouts_escalate_until_a_success_or_an_admin(store_config):
         return shut
 
     lengths = []
-    for _ in range(4):
+    for _ in range(5):
         lengths.append(spend_budget()["lock:esc"])
         assert isinstance(store.reserve([door]), Refusal)  # shut
         time.sleep(lengths[-1] + 0.05)
-    assert lengths == pytest.approx([0.2, 0.4, 0.7, 0.7])  # doubling, capped
+    assert lengths == pytest.approx([0.2, 0.4, 0.8, 1.6, 2.0])  # the 4th 8x the 1st; capped
     attempt = store.reserve([door])
     assert isinstance(attempt, str)
     store.settle(attempt, "ok", [door])  # the owner opens the door
