@@ -1,6 +1,10 @@
 """Each attack of the hardening issue, performed against a real gunicorn; each must fail.
 
 The site (conftest) runs with FACEID_KEY_ATTEMPTS=8 and the default lock budget of 5.
+The attacks that need settings of their own start their own gunicorn beside this file:
+lockouts that reset and free refunds (``test_lockouts``), storage floods
+(``test_quotas``), floods of heavy requests (``test_gate``) and memory per request
+(``test_memory``).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from .conftest import EXAMPLES, needs_faces
-from .server import Server
+from ..conftest import EXAMPLES, needs_faces
+from ..server import Server
 
 pytestmark = [needs_faces, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from .server import Server
+from ..server import Server
 
 pytestmark = pytest.mark.slow
 

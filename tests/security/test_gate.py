@@ -2,8 +2,8 @@
 bounded share per key, ``503 busy`` with ``Retry-After`` past a short wait.
 
 In process with threads for the gate's rules; against a real gunicorn for the attack: one
-door key floods a worker with large faceless images on many connections while the
-owner's door, on a key of its own, keeps opening.
+door key floods the workers with video unlocks on many connections, and the owner's
+door, on a key of its own, opens after.
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import cv2
-import numpy as np
 import pytest
 import requests
 
 from faceid.errors import ServiceBusy
 from faceid.lock.gate import Gate
 
-from .conftest import EXAMPLES, needs_faces
-from .server import Server
+from ..conftest import EXAMPLES, needs_faces
+from ..server import Server
 
 
 def hold(gate: Gate, key: str | None, release: threading.Event, ready: threading.Event) -> None:
@@ -84,10 +82,11 @@ def crowded(store_config: dict[str, Any]) -> Iterator[Server]:
 @needs_faces
 @pytest.mark.slow
 @pytest.mark.parametrize("store_config", ["sqlite"], indirect=True)
-def test_a_flood_of_large_images_gets_busy_answers_not_the_worker(crowded: Server):
-    """A door key sends 12 faceless 24-megapixel PNGs on 6 connections: those that find
-    the worker's slot taken answer 503 busy with Retry-After at once, so a worker decodes
-    one at a time; the workers live on, and the owner's door opens."""
+def test_a_flood_of_heavy_requests_gets_busy_answers_not_the_worker(crowded: Server):
+    """A door key sends 12 video unlocks on 6 connections (a video is decoded in a child
+    process, so the worker takes other requests meanwhile): those that find the worker's
+    slot taken answer 503 busy with Retry-After at once, so a worker works on one at a
+    time; the workers live on, and the owner's door opens."""
     admin, attacker, owner_key = (crowded.key("acme", s) for s in ("admin", "unlock", "unlock"))
 
     def call(key: str, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -99,19 +98,18 @@ def test_a_flood_of_large_images_gets_busy_answers_not_the_worker(crowded: Serve
     assert call(admin, "POST", f"/v1/subjects/{owner}/enrollments", files=photo).status_code == 201
     lock = call(admin, "POST", "/v1/locks", json={"name": "door", "liveness": "off"}).json()["id"]
     call(admin, "PUT", f"/v1/locks/{lock}/grants/{owner}")
-    ramp = np.linspace(0, 255, 6000, dtype=np.uint8)  # 24 MP that compress to a small file
-    big = cv2.imencode(".png", np.dstack([np.tile(ramp, (4000, 1))] * 3))[1].tobytes()
+    clip = (EXAMPLES / "short_hamilton_clip.mp4").read_bytes()
 
     def flood(_: int) -> requests.Response:
         return call(
-            attacker, "POST", f"/v1/locks/{lock}/unlock", files=[("frames", ("x.png", big))]
+            attacker, "POST", f"/v1/locks/{lock}/unlock", files=[("video", ("c.mp4", clip))]
         )
 
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(flood, range(12)))
     health = requests.get(crowded.base + "/health", timeout=10)
     codes = [r.status_code for r in answers]
-    assert set(codes) <= {422, 503} and 503 in codes, codes
+    assert set(codes) <= {200, 422, 503} and 503 in codes, codes
     busy = [r for r in answers if r.status_code == 503]
     assert all(r.json()["error"]["code"] == "busy" and r.headers["Retry-After"] for r in busy)
     assert health.status_code == 200

@@ -12,8 +12,8 @@ import cv2
 import pytest
 import requests
 
-from .conftest import EXAMPLES, needs_faces
-from .server import Server
+from ..conftest import EXAMPLES, needs_faces
+from ..server import Server
 
 pytestmark = [needs_faces, pytest.mark.slow]
 
