@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -78,3 +80,15 @@ class Server:
             text=True,
         )
         return out.stdout.strip()
+
+
+@contextmanager
+def running(store_config: Mapping[str, object], **settings: str) -> Iterator[Server]:
+    """A started :class:`Server` on a test's store (``store_config``) and ``settings``,
+    stopped after the block."""
+    srv = Server({**{k: str(v) for k, v in store_config.items()}, **settings})
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

@@ -20,21 +20,27 @@ from faceid.errors import ServiceBusy
 from faceid.lock.gate import Gate
 
 from ..conftest import EXAMPLES, needs_faces
-from ..server import Server
+from ..server import Server, running
 
 
-def hold(gate: Gate, key: str | None, release: threading.Event, ready: threading.Event) -> None:
-    with gate.admit(key):
-        ready.set()
-        release.wait(10)
+def holding(gate: Gate, key: str) -> tuple[threading.Event, threading.Thread]:
+    """A thread admitted for ``key`` that holds its slot until the event is set."""
+    release, ready = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with gate.admit(key):
+            ready.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert ready.wait(5)
+    return release, holder
 
 
 def test_the_gate_bounds_slots_and_each_keys_share():
     gate = Gate(slots=2, per_key=1, wait_s=0.2)
-    release, ready = threading.Event(), threading.Event()
-    holder = threading.Thread(target=hold, args=(gate, "a", release, ready))
-    holder.start()
-    assert ready.wait(5)
+    release, holder = holding(gate, "a")
     with pytest.raises(ServiceBusy) as busy, gate.admit("a"):  # key a's share is in use
         pass
     assert busy.value.retry_after == 1 and busy.value.status == 503
@@ -52,10 +58,7 @@ def test_the_gate_bounds_slots_and_each_keys_share():
 
 def test_a_waiting_request_is_admitted_when_a_slot_frees():
     gate = Gate(slots=1, per_key=1, wait_s=5.0)
-    release, ready = threading.Event(), threading.Event()
-    holder = threading.Thread(target=hold, args=(gate, "a", release, ready))
-    holder.start()
-    assert ready.wait(5)
+    release, holder = holding(gate, "a")
     threading.Timer(0.3, release.set).start()
     with gate.admit("b"):  # waits for a to finish, then runs
         assert release.is_set()
@@ -64,19 +67,13 @@ def test_a_waiting_request_is_admitted_when_a_slot_frees():
 
 @pytest.fixture
 def crowded(store_config: dict[str, Any]) -> Iterator[Server]:
-    srv = Server(
-        {
-            **{k: str(v) for k, v in store_config.items()},
-            "FACEID_HEAVY_REQUESTS": "1",
-            "FACEID_HEAVY_WAIT_S": "0",  # past the free slot: busy at once
-            "FACEID_REFUND_ATTEMPTS": "1000",
-        }
-    )
-    srv.start()
-    try:
+    with running(
+        store_config,
+        FACEID_HEAVY_REQUESTS="1",
+        FACEID_HEAVY_WAIT_S="0",  # past the free slot: busy at once
+        FACEID_REFUND_ATTEMPTS="1000",
+    ) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @needs_faces

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from ..conftest import EXAMPLES, needs_faces
-from ..server import Server
+from ..server import Server, running
 
 pytestmark = [needs_faces, pytest.mark.slow]
 
@@ -33,12 +33,8 @@ SETTINGS = {
 
 @pytest.fixture
 def server(store_config: dict[str, Any]) -> Iterator[Server]:
-    srv = Server({**{k: str(v) for k, v in store_config.items()}, **SETTINGS})
-    srv.start()
-    try:
+    with running(store_config, **SETTINGS) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def test_lockouts_escalate_count_spaced_failures_and_reset_by_an_admin(server: Server) -> None:
@@ -94,12 +90,8 @@ def test_lockouts_escalate_count_spaced_failures_and_reset_by_an_admin(server: S
 
 @pytest.fixture
 def thrifty(store_config: dict[str, Any]) -> Iterator[Server]:
-    srv = Server({**{k: str(v) for k, v in store_config.items()}, "FACEID_REFUND_ATTEMPTS": "3"})
-    srv.start()
-    try:
+    with running(store_config, FACEID_REFUND_ATTEMPTS="3") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def test_calls_that_find_no_face_are_not_free(thrifty: Server, tmp_path) -> None:

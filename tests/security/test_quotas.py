@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from ..server import Server
+from ..server import Server, running
 
 pytestmark = pytest.mark.slow
 
@@ -21,12 +21,8 @@ SETTINGS = {"FACEID_QUOTA_SUBJECTS": "50", "FACEID_KEY_WRITE_RATE": "30/minute"}
 
 @pytest.fixture
 def server(store_config: dict[str, Any]) -> Iterator[Server]:
-    srv = Server({**{k: str(v) for k, v in store_config.items()}, **SETTINGS})
-    srv.start()
-    try:
+    with running(store_config, **SETTINGS) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def test_a_storage_flood_stops_at_the_write_rate_and_the_quota(server: Server) -> None:
