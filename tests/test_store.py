@@ -368,3 +368,30 @@ def test_the_audit_log_is_kept_for_its_retention_only(store_config, monkeypatch)
     store.audit(org.id, "new")
     events = store.audit_events(org.id, lock_id=None, since=None, until=None, limit=10, offset=0)
     assert [e["action"] for e in events] == ["new"]
+
+
+def test_racing_deletions_cannot_take_a_granted_subjects_last_face(store_config):
+    """Two enrolment keys delete a granted subject's two faces at once, 20 times over: one
+    deletion passes, the other is refused, and a face always remains."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from faceid.errors import IdentityAnchored
+
+    store = open_store(settings_for(**store_config))
+    org = store.ensure_org("o")
+    lock = store.create_lock(org.id, "door")
+    for round_ in range(20):
+        subject = store.create_subject(org.id, f"s{round_}", {})
+        store.grant(lock.id, subject.id)
+        ids = store.add_templates(org.id, subject.id, "m", [(vec(1), 0.5, "image", None)] * 2)
+
+        def delete(face: str, subject_id: str = subject.id) -> str:
+            try:
+                return "deleted" if store.delete_template(org.id, subject_id, face, True) else "-"
+            except IdentityAnchored:
+                return "anchored"
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(delete, ids))
+        assert outcomes == ["anchored", "deleted"], outcomes
+        assert len(store.list_templates(org.id, subject.id)) == 1

@@ -182,6 +182,8 @@ class SubjectsMixin(QuotasMixin):
         """Delete one template; with ``anchored``, refuse (:class:`IdentityAnchored`) to
         delete the last one of a subject who holds grants, checked in the same transaction."""
         with self.tx() as cur:
+            if anchored:  # one deletion at a time per subject: two racing could take both
+                self._lock_bucket(cur, f"faces:{subject_id}")
             if anchored and self._last_of_granted(cur, org_id, subject_id, template_id):
                 raise IdentityAnchored(
                     "This is the last face of a subject who may open doors: only an admin key "
