@@ -48,10 +48,11 @@ def budgets(
         buckets.append((f"lock:{lock_id}", cfg.lockout_attempts))
     if subject_id is not None:
         buckets.append((f"subject:{subject_id}", cfg.subject_attempts))
-    found = [
-        Budget(work_bucket(bucket), cfg.refund_attempts, *timing, spent_by="refund")
-        for bucket, _ in buckets
-        if not bucket.startswith("subject:")  # the key's and the lock's
+    found = [  # the key's and the lock's; the lock's is 4 keys' worth, so that one key
+        # sending faceless images does not shut the door for its owner
+        Budget(work_bucket(bucket), cfg.refund_attempts * share, *timing, spent_by="refund")
+        for bucket, share in ((buckets[0][0], 1), *((b, 4) for b, _ in buckets[1:]))
+        if not bucket.startswith("subject:")
     ]
     for bucket, allowed in buckets:
         found.append(Budget(bucket, allowed, *timing))
