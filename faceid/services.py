@@ -112,13 +112,14 @@ class Services:
         if not (self.settings.open_rate_limit or self.settings.compare_rate_limit):
             return None
         if self._rate_limit is None:
-            cfg = self.settings
+            extract = (self.settings.open_rate_limit, "FACEID_OPEN_RATE_LIMIT")
+            compare = (self.settings.compare_rate_limit, "FACEID_COMPARE_RATE_LIMIT")
             named = {
-                "faceid.extract_embeddings_from_image": (cfg.open_rate_limit, "OPEN"),
-                "faceid.extract_embeddings_from_video": (cfg.open_rate_limit, "OPEN"),
-                "faceid.compare_embeddings": (cfg.compare_rate_limit, "COMPARE"),
+                "faceid.extract_embeddings_from_image": extract,
+                "faceid.extract_embeddings_from_video": extract,
+                "faceid.compare_embeddings": compare,
             }
-            limits = {e: (v, f"FACEID_{n}_RATE_LIMIT") for e, (v, n) in named.items() if v}
+            limits = {endpoint: limit for endpoint, limit in named.items() if limit[0]}
             self._rate_limit = OpenRateLimit(self.store, limits)
         return self._rate_limit
 

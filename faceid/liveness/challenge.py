@@ -69,11 +69,10 @@ GAP_S = (0.8, 4.0)
 #: blink's closed frame) falls this many seconds after its cue: a person reacts to a
 #: choice of actions in 0.3-0.6 s and a head reaches the turn's yaw 0.1-0.4 s later.
 WINDOW_S = (0.2, 1.2)
-#: The answers' delays after their cues may differ by at most this many seconds (None:
-#: unchecked): one person reacts at much the same pace to each cue of one challenge, while
-#: the motions of a recording keep gaps of their own, which the drawn gaps rarely match
-#: this closely.
-SPREAD_S: float | None = 0.5
+#: The answers' delays after their cues may differ by at most this many seconds: one
+#: person reacts at much the same pace to each cue of one challenge, while the motions of
+#: a recording keep gaps of their own, which the drawn gaps rarely match this closely.
+SPREAD_S = 0.5
 PACE_S = 1.8  # seconds between the cues of a challenge without a schedule (shown, not checked)
 
 
@@ -194,7 +193,7 @@ def judge(
             return "challenge_timing"
         delays.append(pending[turns[0]][0] - opens)
         pending = pending[turns[0] + 1 :]
-    if cues and SPREAD_S is not None and delays and max(delays) - min(delays) > SPREAD_S:
+    if cues and delays and max(delays) - min(delays) > SPREAD_S:
         return "challenge_timing"
     ending = end_s - ONSET_S if end_s is not None else float("inf")
     if any(kind in TURNS and time_s <= ending for time_s, kind in pending):

@@ -43,16 +43,18 @@ def budgets(
     (``FACEID_REFUND_ATTEMPTS`` calls that judged nothing per window)."""
     cfg = ctx.settings
     timing = (cfg.lockout_window_s, cfg.lockout_s, cfg.lockout_max_s)
-    buckets = [(f"key:{ctx.caller.key_id}", cfg.key_attempts)]
+    key, lock = f"key:{ctx.caller.key_id}", f"lock:{lock_id}"
+    buckets = [(key, cfg.key_attempts)]
+    # work: the key's, and the lock's at 4 keys' worth, so that one key sending faceless
+    # images does not shut the door for its owner
+    work = [(key, cfg.refund_attempts)]
     if lock_id is not None:
-        buckets.append((f"lock:{lock_id}", cfg.lockout_attempts))
+        buckets.append((lock, cfg.lockout_attempts))
+        work.append((lock, cfg.refund_attempts * 4))
     if subject_id is not None:
         buckets.append((f"subject:{subject_id}", cfg.subject_attempts))
-    found = [  # the key's and the lock's; the lock's is 4 keys' worth, so that one key
-        # sending faceless images does not shut the door for its owner
-        Budget(work_bucket(bucket), cfg.refund_attempts * share, *timing, spent_by="refund")
-        for bucket, share in ((buckets[0][0], 1), *((b, 4) for b, _ in buckets[1:]))
-        if not bucket.startswith("subject:")
+    found = [
+        Budget(work_bucket(bucket), allowed, *timing, spent_by="refund") for bucket, allowed in work
     ]
     for bucket, allowed in buckets:
         found.append(Budget(bucket, allowed, *timing))

@@ -60,9 +60,10 @@ def verdict(
         "reason": "match" if subject_id else reason,
     }
     metrics.VERDICTS.labels("unlock", result["verdict"]).inc()
-    shut_for = [tried.shut.get(b) for b in (f"lock:{lock.id}", day_bucket(f"lock:{lock.id}"))]
-    if any(shut_for):
-        result["locked_out_for_s"] = int(max(s for s in shut_for if s))
+    bucket = f"lock:{lock.id}"
+    shut_for = max(tried.shut.get(bucket, 0.0), tried.shut.get(day_bucket(bucket), 0.0))
+    if shut_for:
+        result["locked_out_for_s"] = int(shut_for)
     sims = detail.get("similarities") or []
     ctx.audit(
         "unlock",

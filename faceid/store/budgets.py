@@ -133,30 +133,26 @@ class BudgetsMixin(SqlCore):
         shut: dict[str, float] = {}
         with self.tx() as cur:
             for budget in sorted(budgets, key=lambda b: b.bucket):
-                self._lock_bucket(cur, budget.bucket)
-                if outcome == budget.spent_by:  # counted from when it ended, not began
-                    self._exec(
-                        cur,
-                        "UPDATE attempts SET outcome = 'fail', at = ? WHERE id = ? AND bucket = ?",
-                        (now, attempt, budget.bucket),
-                    )
-                    if self._fails(cur, budget, now) >= budget.attempts:
-                        shut[budget.bucket] = self._shut(cur, budget, now)
+                if outcome != budget.spent_by:
                     continue
-                self._exec(
+                self._lock_bucket(cur, budget.bucket)
+                self._exec(  # counted from when it ended, not began (a challenge's is late)
                     cur,
-                    "DELETE FROM attempts WHERE id = ? AND bucket = ?",
-                    (attempt, budget.bucket),
+                    "UPDATE attempts SET outcome = 'fail', at = ? WHERE id = ? AND bucket = ?",
+                    (now, attempt, budget.bucket),
                 )
-                if outcome == "ok":  # only a lockout already over is forgotten
-                    self._exec(
-                        cur,
-                        "DELETE FROM lockouts WHERE bucket = ? AND until <= ?",
-                        (budget.bucket, now),
-                    )
-            self._exec(  # a bucket not named here keeps no reservation in flight
+                if self._fails(cur, budget, now) >= budget.attempts:
+                    shut[budget.bucket] = self._shut(cur, budget, now)
+            self._exec(  # every reservation this outcome did not spend goes
                 cur, "DELETE FROM attempts WHERE id = ? AND outcome = 'pending'", (attempt,)
             )
+            if outcome == "ok" and budgets:  # only lockouts already over are forgotten
+                marks = ", ".join("?" for _ in budgets)
+                self._exec(
+                    cur,
+                    f"DELETE FROM lockouts WHERE bucket IN ({marks}) AND until <= ?",
+                    (*(b.bucket for b in budgets), now),
+                )
         return shut
 
     def reset_bucket(self, bucket: str) -> bool:

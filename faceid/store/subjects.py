@@ -184,11 +184,11 @@ class SubjectsMixin(QuotasMixin):
         with self.tx() as cur:
             if anchored:  # one deletion at a time per subject: two racing could take both
                 self._lock_bucket(cur, f"faces:{subject_id}")
-            if anchored and self._last_of_granted(cur, org_id, subject_id, template_id):
-                raise IdentityAnchored(
-                    "This is the last face of a subject who may open doors: only an admin key "
-                    "may remove it (enrol the new faces first; they must match this one)."
-                )
+                if self._last_of_granted(cur, org_id, subject_id, template_id):
+                    raise IdentityAnchored(
+                        "This is the last face of a subject who may open doors: only an admin "
+                        "key may remove it (enrol the new faces first; they must match this one)."
+                    )
             cur = self._exec(
                 cur,
                 "DELETE FROM templates WHERE org_id = ? AND subject_id = ? AND id = ?",
