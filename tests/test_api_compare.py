@@ -204,3 +204,11 @@ def test_extreme_magnitudes_give_a_real_similarity(client, scale):
     r = client.post("/compare_embeddings", json=body)
     assert r.status_code == 200, r.json
     assert r.json["similarity"] == pytest.approx(0.707107, abs=1e-5)
+
+
+@pytest.mark.parametrize("threshold", ["0.5", False, [0.5]])
+def test_a_threshold_that_is_no_number_is_refused(client, threshold):
+    """JSON bodies are validated strictly: a string, a boolean or a list is no number."""
+    body = {"embedding1": [1.0, 0.0], "embedding2": [0.0, 1.0], "threshold": threshold}
+    r = client.post("/compare_embeddings", json=body)
+    assert r.status_code == 400 and error_code(r) == "bad_request", r.json
