@@ -8,12 +8,14 @@ flood from an enrolment key (16 KB of metadata per subject), and enrolments of 1
 photos of 35 megapixels. Reports the owner's unlock latency (p50, p95, max) under each,
 against none, and what the attackers were answered.
 
-Run as ``.venv/bin/python bench/abuse.py [--out bench/ABUSE.md] [--seconds 20]``.
+Run as ``.venv/bin/python bench/abuse.py [--out bench/ABUSE.md] [--seconds 20] [--json FILE]``
+(``tests/security/test_abuse.py`` runs it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import threading
@@ -164,7 +166,9 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--out", type=Path, help="write the table here (markdown)")
     options.add_argument("--seconds", type=float, default=20.0)
+    options.add_argument("--json", type=Path, help="also write each run's figures here")
     args = options.parse_args()
+    figures: dict[str, dict[str, object]] = {}
     lines = [
         "| abuse (4 attacker threads) | owner's unlocks answered | p50 ms | p95 ms | max ms "
         "| attackers answered |",
@@ -186,11 +190,19 @@ def main() -> None:
                     f"| {max(ms):.0f} | {codes} |"
                 )
                 print(lines[-1], flush=True)
+                figures[name] = {
+                    "owner": dict(owner),
+                    "p50_ms": percentile(ms, 50),
+                    "p95_ms": percentile(ms, 95),
+                    "attackers": {str(code): n for code, n in answers.items()},
+                }
         finally:
             server.stop()
     text = "\n".join(lines) + "\n"
     if args.out:
         args.out.write_text(text)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
     print(text)
 
 

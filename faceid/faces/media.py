@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import EmptyFile, ImageTooLarge, InvalidImage, InvalidVideo, VideoTooLong
 from . import decoder
 from .decoder import VideoLimits
+from .native import off_loop
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -31,6 +32,11 @@ REDUCED_SIDE = 3000
 
 
 def decode_image(data: bytes, max_pixels: int, reduce: bool = False) -> np.ndarray:
+    """:func:`_decode_image` off a gevent worker's loop (:func:`.native.off_loop`)."""
+    return off_loop(_decode_image, data, max_pixels, reduce)
+
+
+def _decode_image(data: bytes, max_pixels: int, reduce: bool) -> np.ndarray:
     """A BGR ``uint8`` array from encoded image bytes (JPEG, PNG, WebP, BMP, GIF, TIFF).
 
     The pixel count is checked from the header before anything is decoded, so a

@@ -12,8 +12,11 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def gevent_patched() -> bool:
@@ -60,3 +63,32 @@ def shared_pool() -> Executor:
             else:
                 _pool = ThreadPoolExecutor(max_workers=POOL_THREADS)
         return _pool
+
+
+def _on_loop() -> bool:
+    """True on the thread of a gevent worker's main loop (where every request runs)."""
+    if not gevent_patched():
+        return False
+    from gevent._hub_local import get_hub_if_exists
+
+    hub = get_hub_if_exists()
+    return hub is not None and bool(hub.main_hub)
+
+
+def off_loop(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``work(*args, **kwargs)``, run on a native thread of gevent's hub pool when called
+    on a gevent worker's loop, inline anywhere else (outside gevent, or already on a
+    native thread). A greenlet decoding a 40-megapixel PNG or scanning for faces on the
+    loop holds every other request of its worker for as long (a door's unlock waited
+    1.3-2.8 s under such uploads); handed to a native thread, the work runs while the
+    loop goes on serving, and the GIL is shared at each call's end (Pillow, OpenCV, ONNX
+    Runtime and dlib's scanners release it while they work). The hub's pool is not
+    :func:`shared_pool`: a video's frames queued there must not hold back a door's
+    photo, and the worker's gate (:class:`faceid.lock.gate.Gate`) already bounds how
+    many requests hand work over."""
+    if not _on_loop():
+        return work(*args, **kwargs)
+    from gevent import get_hub
+
+    result: T = get_hub().threadpool.apply(work, args, kwargs)
+    return result

@@ -21,6 +21,7 @@ from ..errors import InvalidParameter, ModelUnavailable
 from . import models
 from .detectors.base import Detector, Face
 from .embedders.base import Embedder, FaceCrop
+from .native import off_loop
 from .weights import ModelFiles
 
 if TYPE_CHECKING:
@@ -245,9 +246,9 @@ class Pipeline:
     def detect(
         self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
     ) -> list[Face]:
-        return self.detector.detect(image, largest_only, small_faces)
+        return off_loop(self.detector.detect, image, largest_only, small_faces)
 
     def embed(self, items: Sequence[FaceCrop]) -> np.ndarray:
         if not items:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return l2_normalize(self.embedder.embed(items))
+        return l2_normalize(off_loop(self.embedder.embed, items))

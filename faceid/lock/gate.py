@@ -6,8 +6,13 @@ A heavy request (any call that decodes media and looks for faces) takes one of
 ``FACEID_HEAVY_REQUESTS`` slots of its worker; a keyed caller holds at most
 ``FACEID_HEAVY_PER_KEY`` of them, so one key flooding on many connections queues behind
 itself while another key's door takes the free slot. A request that cannot be admitted
-within ``FACEID_HEAVY_WAIT_S`` answers ``503 busy`` with ``Retry-After``. The open
-endpoints share the slots (they have their per-address rate limit).
+within ``FACEID_HEAVY_WAIT_S`` answers ``503 busy`` with ``Retry-After``. All callers of
+the open endpoints together take one key's share (besides their per-address rate
+limit), so keyless uploads from any number of addresses leave the doors a slot.
+
+The slots bound how many requests work at once; the work itself runs off the worker's
+loop (:func:`faceid.faces.native.off_loop`), so a request decoding a large upload does
+not stop the loop from serving the others.
 
 The gate is made on first use (:attr:`faceid.services.Services.gate`), inside the worker:
 under gunicorn's gevent workers its semaphores are then gevent's, so a waiting request

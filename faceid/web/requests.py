@@ -69,6 +69,11 @@ def limit_writes() -> None:
         limiter.hit(g.principal.key_id, "write")
 
 
+#: The share of a worker's heavy slots every caller of the open endpoints takes from:
+#: together they hold as many as one key may, so keyless uploads never starve the doors.
+OPEN_ENDPOINTS = "open-endpoints"
+
+
 def heavy(view: Callable[..., Any]) -> Callable[..., Any]:
     """A view that decodes media and looks for faces: it runs once its worker's gate
     (:class:`faceid.lock.gate.Gate`) admits it, or answers ``503 busy``."""
@@ -76,7 +81,7 @@ def heavy(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def admitted(*args: Any, **kwargs: Any) -> Any:
         principal: Principal | None = g.get("principal")
-        with services().gate.admit(principal.key_id if principal else None):
+        with services().gate.admit(principal.key_id if principal else OPEN_ENDPOINTS):
             return view(*args, **kwargs)
 
     return admitted
