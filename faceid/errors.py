@@ -166,7 +166,8 @@ class LevelUnavailable(FaceIdError):
 
 
 class PayloadTooLarge(FaceIdError):
-    """The upload is larger than FACEID_MAX_UPLOAD_MB."""
+    """The upload is larger than FACEID_MAX_UPLOAD_MB, or its images decode to more pixels
+    than FACEID_MAX_REQUEST_PIXELS."""
 
     status = 413
     code = "payload_too_large"

@@ -59,6 +59,7 @@ class Settings(BaseModel):
     max_upload_mb: float = Field(20, gt=0)
     max_json_kb: int = Field(2048, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1)
+    max_request_pixels: int = Field(100_000_000, ge=1)
     video_max_frames: int = Field(16, ge=1, le=256)
     video_max_pixels: int = Field(8_294_400, ge=1)
     video_max_seconds: float = Field(60, gt=0)

@@ -16,7 +16,14 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import EmptyFile, ImageTooLarge, InvalidImage, InvalidVideo, VideoTooLong
+from ..errors import (
+    EmptyFile,
+    ImageTooLarge,
+    InvalidImage,
+    InvalidVideo,
+    PayloadTooLarge,
+    VideoTooLong,
+)
 from . import decoder
 from .decoder import VideoLimits
 from .native import off_loop
@@ -31,12 +38,34 @@ log = logging.getLogger(__name__)
 REDUCED_SIDE = 3000
 
 
-def decode_image(data: bytes, max_pixels: int, reduce: bool = False) -> np.ndarray:
+class PixelBudget:
+    """The pixels one request may still decode, over all its images
+    (``FACEID_MAX_REQUEST_PIXELS``): each image is charged, at the size it will be
+    decoded at, before it is decoded."""
+
+    def __init__(self, pixels: int) -> None:
+        self.left = self.limit = pixels
+
+    def spend(self, pixels: int) -> None:
+        if pixels > self.left:
+            raise PayloadTooLarge(
+                f"The request's images decode to more than {self.limit} pixels "
+                "(FACEID_MAX_REQUEST_PIXELS); send fewer or smaller images.",
+                max_pixels=self.limit,
+            )
+        self.left -= pixels
+
+
+def decode_image(
+    data: bytes, max_pixels: int, reduce: bool = False, budget: PixelBudget | None = None
+) -> np.ndarray:
     """:func:`_decode_image` off a gevent worker's loop (:func:`.native.off_loop`)."""
-    return off_loop(_decode_image, data, max_pixels, reduce)
+    return off_loop(_decode_image, data, max_pixels, reduce, budget)
 
 
-def _decode_image(data: bytes, max_pixels: int, reduce: bool) -> np.ndarray:
+def _decode_image(
+    data: bytes, max_pixels: int, reduce: bool, budget: PixelBudget | None
+) -> np.ndarray:
     """A BGR ``uint8`` array from encoded image bytes (JPEG, PNG, WebP, BMP, GIF, TIFF).
 
     The pixel count is checked from the header before anything is decoded, so a
@@ -45,6 +74,7 @@ def _decode_image(data: bytes, max_pixels: int, reduce: bool) -> np.ndarray:
     at a half, a quarter or an eighth of its size (the decoder's own scaling, never below
     that side): a 40-megapixel photo then holds a quarter of the pixels. Only callers
     that return no coordinates use it (a face's box would be in the reduced image).
+    ``budget``: the request's :class:`PixelBudget`, charged before decoding.
     """
     if not data:
         raise EmptyFile("The uploaded image is empty.")
@@ -64,9 +94,11 @@ def _decode_image(data: bytes, max_pixels: int, reduce: bool) -> np.ndarray:
             if reduce and img.format == "JPEG" and max(width, height) > 2 * REDUCED_SIDE:
                 scale = max(width, height) / REDUCED_SIDE  # draft picks the reduction
                 img.draft("RGB", (int(width / scale), int(height / scale)))
+            if budget is not None:
+                budget.spend(img.size[0] * img.size[1])
             upright = ImageOps.exif_transpose(img)
             rgb = np.asarray(upright.convert("RGB"))
-    except ImageTooLarge:
+    except (ImageTooLarge, PayloadTooLarge):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge(f"The image is too large to decode safely: {exc}") from exc

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..faces import quality
 from ..faces.detectors.base import Face
-from ..faces.media import decode_image, video_limits
+from ..faces.media import PixelBudget, decode_image, video_limits
 from ..faces.sampling import single_face, video_faces
 from .context import Context
 
@@ -40,10 +40,13 @@ def faces_from_images(
     ctx: Context, images: Sequence[bytes], require_single: bool, dropped: dict[str, int]
 ) -> list[Sample]:
     """The face of each image, decoded one at a time: only the part around the face is
-    kept until the batch is embedded, so ten large photos never sit in memory at once."""
+    kept until the batch is embedded, so ten large photos never sit in memory at once;
+    together they may decode to ``FACEID_MAX_REQUEST_PIXELS`` (``413 payload_too_large``
+    beyond it, before the image that would pass it is decoded)."""
     crops: list[tuple[np.ndarray, Face, bytes]] = []
+    budget = PixelBudget(ctx.settings.max_request_pixels)
     for i, data in enumerate(images):
-        image = decode_image(data, ctx.settings.max_image_pixels, reduce=True)
+        image = decode_image(data, ctx.settings.max_image_pixels, reduce=True, budget=budget)
         faces = ctx.pipeline.detect(image, largest_only=True)
         reason = single_face(faces) if require_single else (None if faces else "no_face")
         if reason:

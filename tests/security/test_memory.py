@@ -1,7 +1,8 @@
 """Memory per request, attacked end to end: 4 enrolments at once, each of 10 photos of
 35 megapixels (12 MB a request, under the upload limit), against a real gunicorn with 2
 workers. Photos are decoded one at a time, large JPEGs at a reduced scale, and only the
-part around each face is kept, so no worker's peak resident memory passes 1 GiB."""
+part around each face is kept, so no worker's peak resident memory passes 1 GiB. And the
+photos of one request decode to at most FACEID_MAX_REQUEST_PIXELS together."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 import requests
 
 from ..conftest import EXAMPLES, needs_faces
 from ..server import Server
+from .conftest import Site
 
 pytestmark = [needs_faces, pytest.mark.slow]
 
@@ -80,3 +83,27 @@ def test_four_enrolments_of_ten_35_megapixel_photos_stay_under_a_gib(tmp_path):
         server.stop()
     assert len(peaks) == 2 and max(peaks) < GIB, [f"{p / 2**20:.0f} MiB" for p in peaks]
     del admin
+
+
+def faceless_png(pixels: int) -> bytes:
+    """A grey PNG of about ``pixels`` pixels: small to send, costly to decode in full."""
+    side = int(pixels**0.5)
+    ok, data = cv2.imencode(".png", np.full((side, side, 3), 128, np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+def test_the_photos_of_one_request_decode_to_at_most_the_request_cap(site: Site):
+    """Ten faceless 36-megapixel PNGs in one unlock (each under FACEID_MAX_IMAGE_PIXELS)
+    would be ten full decodes; the request's cap (100 M pixels) refuses it at the third,
+    before decoding it. Two of them are decoded and found faceless."""
+    png = faceless_png(36_000_000)
+    key = site.new_key("unlock", (site.lock,))
+    many = [("frames", (f"f{i}.png", png)) for i in range(10)]
+    r = site.call(key, "POST", f"/v1/locks/{site.lock}/unlock", files=many)
+    assert r.status_code == 413, r.text
+    error = r.json()["error"]
+    assert error["code"] == "payload_too_large" and "FACEID_MAX_REQUEST_PIXELS" in error["message"]
+    two = many[:2]
+    r = site.call(key, "POST", f"/v1/locks/{site.lock}/unlock", files=two)
+    assert r.status_code == 422 and r.json()["error"]["code"] in {"no_face", "no_usable_frame"}
