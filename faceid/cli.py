@@ -5,6 +5,7 @@ faceid models pull ID [ID ...]  download and verify (needs internet); an ID may 
                                 pipeline (``recommended``): the weights it needs
 faceid models check             verify every present file; exit 1 on a bad one
 faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
+faceid eval --lfw-pairs TXT     LFW's 10-fold protocol (mean +- std accuracy)
 faceid init-db | keys ...       the store's commands (:mod:`faceid.store.cli`)
 faceid embed | similarity | cluster | search
                                 batch tools for researchers (:mod:`faceid.batch`)
@@ -20,6 +21,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -155,6 +157,19 @@ def _progress(names: Iterable[str]) -> Iterator[str]:
     show_default=True,
     help="Bootstrap rounds for the 95% intervals (0: none).",
 )
+@click.option(
+    "--lfw-pairs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="LFW pairs.txt (or lines of it): LFW's 10-fold protocol, mean +- std accuracy.",
+)
+@click.option(
+    "--face",
+    "face_policy",
+    type=click.Choice(["centre", "largest"]),
+    default="centre",
+    show_default=True,
+    help="Which face of an LFW photo is its person's.",
+)
 @click.option("--detector", default="hog", show_default=True)
 @click.option("--embedder", default="dlib", show_default=True)
 @click.option("--arcface-model", default="arcface-deepface", show_default=True)
@@ -167,17 +182,20 @@ def evaluate_cmd(
     images: Path | None,
     plot_to: Path | None,
     rounds: int,
+    lfw_pairs: Path | None,
+    face_policy: Literal["centre", "largest"],
     detector: str,
     embedder: str,
     arcface_model: str,
     threshold: float | None,
 ) -> None:
-    """Accuracy on pair lists and a verification study on an identities file, as JSON."""
+    """Accuracy on pair lists, a verification study on an identities file and LFW's
+    protocol, as JSON."""
     from .faces.evaluate import identity_report, pair_report, read_pairs
     from .faces.pipeline import Pipeline, PipelineConfig, require_extra
 
-    if not pair_files and identities is None:
-        raise click.UsageError("give --pairs CSV and/or --identities CSV")
+    if not pair_files and identities is None and lfw_pairs is None:
+        raise click.UsageError("give --pairs CSV, --identities CSV and/or --lfw-pairs TXT")
     if plot_to is not None:
         require_extra("matplotlib", "eval")
     if identities is not None:
@@ -203,6 +221,12 @@ def evaluate_cmd(
             rounds=rounds,
             progress=_progress,
         )
+    if lfw_pairs is not None:
+        from .faces.lfw import lfw_report
+
+        folder = images or lfw_pairs.parent
+        photos = folder / "img" if (folder / "img").is_dir() else folder
+        report["lfw"] = lfw_report(pipe, lfw_pairs, photos, face_policy, _progress)
     click.echo(json.dumps(report))
 
 
