@@ -7,8 +7,12 @@ lock, the clip is posted to ``/v1/locks/{id}/unlock`` with its id. Every person 
 enrolled and granted: every attack presents somebody the door would open for.
 
 APCER: the share of attacks of one kind that opened the door. BPCER: the share of
-genuine answers refused, overall and per person (every genuine person is enrolled and
-granted; their mirror image embeds as the same person). The speed table times, interleaved in one
+genuine answers refused, overall and per person, of those the service decided; BPNRR: the
+share it asked to try again (``retry_*``, refunded) instead (every genuine person is
+enrolled and granted; their mirror image embeds as the same person). Genuine answers are
+judged timed, as a door's clip is, on the cues their own motions answer (:func:`fitted`:
+these clips were not recorded against cues, so the person's timing is not measured);
+attacks untimed, for their motion alone. The speed table times, interleaved in one
 run, a 3 s 640x480 clip checked against a challenge and the same clip sent as a plain video unlock
 (5 sampled frames, on a lock with liveness off).
 
@@ -29,6 +33,8 @@ from typing import Any
 from flask import Flask
 from tqdm import tqdm
 
+from faceid.faces.media import decode_video
+from faceid.liveness.clip import analyse
 from faceid.liveness.evalset import (
     ENROLLED,
     PERSON,
@@ -36,10 +42,12 @@ from faceid.liveness.evalset import (
     Attempt,
     attempts,
     encode,
+    fitted_cues,
     person_frames,
     read_clip,
 )
 from faceid.liveness.genuine import PEOPLE, Person, cut
+from faceid.liveness.landmarks import shared_landmarks
 from faceid.liveness.prints import letterbox
 from faceid.lock import liveness
 from faceid.lock.context import Context
@@ -123,16 +131,35 @@ def speed(app: Flask, folder: Path, lock: str, key: str, rounds: int) -> dict[st
     return {name: 1000 * statistics.median(values) for name, values in timings.items()}
 
 
-def attempt(app: Flask, lock: str, key: str, tried: Attempt) -> dict[str, Any]:
+#: A timed attempt's challenge is dated this long before its answer (its clip fits in it).
+ISSUED_S = 20.0
+
+
+def fitted(app: Flask, tried: Attempt) -> list[float] | None:
+    """The cues a genuine attempt's motions answer (:func:`~faceid.liveness.evalset.fitted_cues`),
+    its clip read as the service reads a challenge clip."""
+    svc: Services = app.extensions["faceid"]
+    frames = decode_video(tried.video, liveness.clip_limits(svc.settings))
+    seen = analyse(svc.pipeline, shared_landmarks(), frames, tried.actions).events
+    return fitted_cues(tried.actions, seen)
+
+
+def attempt(
+    app: Flask, lock: str, key: str, tried: Attempt, cues: list[float] | None = None
+) -> dict[str, Any]:
     """The service's answer to one attempt: a challenge with its actions, then the clip.
-    The challenge is untimed: these clips were not recorded against cues, so they are
-    judged for their motion alone (the timing is the replay library's part, :mod:`replay`)."""
+    With ``cues`` (a genuine answer's, :func:`fitted`) the challenge is timed, as a door's
+    is; without, untimed, the clip judged for its motion alone (an attack: recordings
+    against the schedule are the replay library's part, :mod:`replay`)."""
     svc: Services = app.extensions["faceid"]
     with app.app_context():
         ctx = Context(
             svc.store, svc.index, svc.pipeline, svc.settings, authenticate(svc.store, key), svc.card
         )
-        challenge = liveness.issue(ctx, f"lock:{lock}", tried.actions, untimed=True)
+        timing: dict[str, Any] = {"untimed": True}
+        if cues is not None:
+            timing = {"cues": cues, "issued_at": time.time() - ISSUED_S}
+        challenge = liveness.issue(ctx, f"lock:{lock}", tried.actions, **timing)
     answer = app.test_client().post(
         f"/v1/locks/{lock}/unlock",
         data={"video": (_file(tried.video), "clip.mp4"), "challenge_id": challenge["challenge_id"]},
@@ -148,7 +175,8 @@ def evaluate(app: Flask, folder: Path, lock: str, key: str) -> dict[str, Any]:
     people: dict[str, Counter[str]] = defaultdict(Counter)
     actions: dict[str, Counter[str]] = defaultdict(Counter)
     for tried in tqdm(list(attempts(folder)), desc="liveness attempts", unit="clip"):
-        answer = attempt(app, lock, key, tried)
+        cues = fitted(app, tried) if tried.kind == "genuine" else None
+        answer = attempt(app, lock, key, tried, cues)
         opened = answer.get("verdict") == "unlock"
         reason = answer.get("reason") or answer.get("error", {}).get("code")
         rows.append((tried.kind, tried.name, ",".join(tried.actions), opened, reason))
@@ -166,6 +194,15 @@ def evaluate(app: Flask, folder: Path, lock: str, key: str) -> dict[str, Any]:
     for person, counts in people.items():
         counts["actions"] = actions[person]["actions"]
     return {"kinds": kinds, "people": people, "rows": rows}
+
+
+def bpcer(attempts: int, accepted: int, retries: int) -> float:
+    """ISO/IEC 30107-3's BPCER: the share of genuine attempts the service answered that
+    it refused. A refunded ``retry_*`` is no answer (the evidence was too thin to
+    decide, and the person is asked again): it counts in the non-response rate (BPNRR,
+    ``retries / attempts``) instead."""
+    answered = attempts - retries
+    return (answered - accepted) / answered if answered else 0.0
 
 
 def table(result: dict[str, Any], timing: dict[str, float] | None = None) -> list[str]:
@@ -187,7 +224,8 @@ def table(result: dict[str, Any], timing: dict[str, float] | None = None) -> lis
     ]
     for kind, counts in sorted(kinds.items(), key=lambda kv: kv[0] != "genuine"):
         n, accepted = counts["attempts"], counts["accepted"]
-        rate = (n - accepted) / n if kind == "genuine" else accepted / n
+        retries = sum(v for k, v in counts.items() if k.startswith("reason:retry_"))
+        rate = bpcer(n, accepted, retries) if kind == "genuine" else accepted / n
         name = "BPCER" if kind == "genuine" else "APCER"
         reasons = ", ".join(
             f"{k.split(':', 1)[1]} {v}"
@@ -198,14 +236,15 @@ def table(result: dict[str, Any], timing: dict[str, float] | None = None) -> lis
     lines += [
         "",
         "| genuine person (recorded and mirrored) | attempts | actions asked | refused "
-        "| of which retry_* (refunded) | BPCER |",
-        "|---|---|---|---|---|---|",
+        "| of which retry_* (refunded) | BPCER | BPNRR |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for person, counts in sorted(result.get("people", {}).items()):
-        n, refused = counts["attempts"], counts["attempts"] - counts["accepted"]
+    people = result.get("people", {})
+    for person, counts in sorted(people.items()):
+        n, accepted, retry = counts["attempts"], counts["accepted"], counts["retry"]
         lines.append(
-            f"| {person} | {n} | {counts['actions']} | {refused} | {counts['retry']} "
-            f"| {refused / n:.1%} |"
+            f"| {person} | {n} | {counts['actions']} | {n - accepted} | {retry} "
+            f"| {bpcer(n, accepted, retry):.1%} | {retry / n:.1%} |"
         )
     replays = result.get("replay_library") or {}
     if replays:

@@ -311,9 +311,18 @@ def test_presentation_attacks_fail_and_genuine_answers_open(tmp_path):
     first = people["man, blue screen, 24 fps"]  # the hand-picked cuts of the first clip
     assert first["attempts"] >= 9
     assert first["attempts"] - first["accepted"] <= 0.1 * first["attempts"], result["rows"]
-    # The genuine cuts of the other four people are measured and reported per person in
-    # bench/LIVENESS.md; the target of BPCER <= 5% overall and <= 20% per person is not
-    # met yet (11.6% overall, 25% for the second matted clip), so it is not asserted here.
+    # The genuine cuts of the other four people, judged timed on the cues their motions
+    # answer: BPCER 6.0% of the 67 answered (4 refusals), no person above 12.5%, and 2
+    # refunded retry_slower (BPNRR 2.9%), in bench/LIVENESS.md. The target of 5% overall
+    # is not met; what is held here is no person above 20% and no more than 4 refusals.
+    refused = sum(c["attempts"] - c["accepted"] - c["retry"] for c in people.values())
+    assert refused <= 4, [row for row in result["rows"] if row[0] == "genuine" and not row[3]]
+    for person, counts in people.items():
+        answered = counts["attempts"] - counts["retry"]
+        assert counts["attempts"] - counts["accepted"] - counts["retry"] <= 0.2 * answered, (
+            person,
+            counts,
+        )
     # The replay library: four timed actions at one pace let at most 1% of challenges
     # through at k = 20 (0-0.46% over 10,000 challenges in bench/LIVENESS.md), where the
     # order alone lets up to 100% through.

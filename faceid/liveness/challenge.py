@@ -33,6 +33,9 @@ True
 >>> judge(["turn_left", "turn_right"], [(0.5, "turn_left"), (1.5, "turn_right")], cues=[0, 1.2])
 >>> judge(["turn_left", "turn_right"], [(0.5, "turn_left"), (1.5, "turn_right")], cues=[0, 2.4])
 'challenge_timing'
+>>> judge(["turn_left"], [(0.5, "turn_left"), (1.4, "turn_right")], cues=[0])
+>>> judge(["turn_left"], [(0.5, "turn_left"), (1.1, "turn_right")], cues=[0])
+'challenge_failed:extra_turn'
 """
 
 from __future__ import annotations
@@ -195,7 +198,9 @@ def judge(
         pending = pending[turns[0] + 1 :]
     if cues and delays and max(delays) - min(delays) > SPREAD_S:
         return "challenge_timing"
-    ending = end_s - ONSET_S if end_s is not None else float("inf")
+    ending = end_s - ONSET_S if end_s is not None else math.inf
+    if cues:  # what the head does once the last window has closed answers nothing
+        ending = min(ending, cues[-1] + WINDOW_S[1])
     if any(kind in TURNS and time_s <= ending for time_s, kind in pending):
         return "challenge_failed:extra_turn"
     return None

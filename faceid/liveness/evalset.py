@@ -17,7 +17,8 @@ each asked the challenge its motions answer. Attacks are made from the same real
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +159,29 @@ def paced(frames: list[np.ndarray], fps: float, cues: list[float]) -> list[np.nd
             t = float(np.interp(u, anchors_u, anchors_t))
         out.append(frames[min(round(t * fps), len(frames) - 1)])
     return out
+
+
+def fitted_cues(actions: Sequence[str], seen: Sequence[tuple[float, str]]) -> list[float] | None:
+    """The cues a person whose clip shows ``seen`` (time, event) answered ``actions`` on:
+    each :data:`PACED_LEAD_S` before the first event, in order, that answers its action
+    (None when one has none). The genuine cuts were not recorded against cues; judged on
+    these, they are judged as a door's clip is, timed, for everything but the person's
+    timing: what the head does once the last action's window has closed refuses nothing.
+
+    >>> fitted_cues(["turn_left", "blink"], [(0.5, "turn_right"), (0.9, "turn_left"),
+    ...                                       (1.4, "blink"), (2.0, "turn_right")])
+    [0.3, 0.8]
+    >>> fitted_cues(["blink", "turn_left"], [(0.9, "turn_left")]) is None
+    True
+    """
+    cues, after = [], -math.inf
+    for action in actions:
+        found = next((t for t, kind in seen if t > after and kind.endswith(action)), None)
+        if found is None:
+            return None
+        cues.append(round(found - PACED_LEAD_S, 3))
+        after = found
+    return cues
 
 
 def person_frames(folder: Path, person: Person, mirror: bool) -> tuple[list[np.ndarray], float]:

@@ -17,10 +17,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import EnrollmentRejected, NoFace, NotFound
+from ..faces.decoder import VideoLimits
 from ..faces.media import decode_video, video_limits
+from ..faces.native import off_loop
 from ..liveness import challenge as challenges
 from ..liveness.clip import Analysis, Tracked, analyse
 from ..liveness.landmarks import shared_landmarks
+from ..settings import Settings
 from ..store import Challenge, Lock
 from . import attempts
 from .context import Context
@@ -129,18 +132,21 @@ def _clip_reason(ctx: Context, found: Challenge, clip_s: float) -> str | None:
     return None
 
 
-def check_clip(ctx: Context, video: bytes, found: Challenge) -> tuple[Analysis, int, float]:
-    """The clip's liveness analysis against challenge ``found`` (its cues, when timed),
-    how many frames were read, and how many seconds they span."""
-    cfg = ctx.settings
-    limits = video_limits(cfg, cfg.challenge_max_frames)
-    limits = replace(
-        limits,
+def clip_limits(cfg: Settings) -> VideoLimits:
+    """How a challenge clip is read: every frame up to ``FACEID_CHALLENGE_MAX_FRAMES`` and
+    ``FACEID_CHALLENGE_MAX_SECONDS``, at most 640 pixels on a side."""
+    return replace(
+        video_limits(cfg, cfg.challenge_max_frames),
         max_seconds=cfg.challenge_max_seconds,
         max_side=640,
         seconds_setting="FACEID_CHALLENGE_MAX_SECONDS",
     )
-    frames = decode_video(video, limits)
+
+
+def check_clip(ctx: Context, video: bytes, found: Challenge) -> tuple[Analysis, int, float]:
+    """The clip's liveness analysis against challenge ``found`` (its cues, when timed),
+    how many frames were read, and how many seconds they span."""
+    frames = decode_video(video, clip_limits(ctx.settings))
     if not frames:
         raise NoFace("The clip has no frames.")
     clip_s = round(frames[-1].time_s - frames[0].time_s, 3)
@@ -148,7 +154,8 @@ def check_clip(ctx: Context, video: bytes, found: Challenge) -> tuple[Analysis, 
     if too_long is not None:
         return Analysis(too_long), len(frames), clip_s
     cues = found.cues if _timed(ctx, found) else None
-    analysis = analyse(ctx.pipeline, shared_landmarks(), frames, found.actions, cues)
+    # seconds of tracking, landmarks and optical flow: off the worker's loop, as a whole
+    analysis = off_loop(analyse, ctx.pipeline, shared_landmarks(), frames, found.actions, cues)
     return analysis, len(frames), clip_s
 
 
