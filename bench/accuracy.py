@@ -6,7 +6,7 @@ Prints a Markdown table: accuracy at each model's ``standard`` level on
 master.csv and face-recognition-pivot.csv, the best threshold on both lists
 together, and ms per face (detect + align + embed, one image at a time, largest
 face). Also prints, per model, the thresholds with the best mean accuracy over all
-detectors (for comparison: the levels themselves come from bench/levels.py).
+detectors (for comparison: the levels themselves come from bench/lfw_levels.py).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main() -> None:
         *rows,
         "",
         "Thresholds with the best mean accuracy over detectors, both lists (the levels "
-        "are set by false accepts instead: bench/levels.py):",
+        "are set by false accepts instead: bench/lfw_levels.py):",
     ]
     for model in sorted({m for _, m in scores}):
         pairs = [v for (d, m), v in scores.items() if m == model]

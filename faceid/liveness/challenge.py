@@ -140,6 +140,14 @@ ONSET_S = 0.5  # a turn starting this close to the clip's end is a motion it end
 RETRY = {THIN: "retry_slower", SMALL: "retry_closer"}
 
 
+def _extra_until(end_s: float | None, cues: Sequence[float] | None) -> float:
+    """The last moment a turn after the last action refuses the clip: before the motion
+    the clip ends in (its last :data:`ONSET_S`) and, on a timed challenge, before the
+    last action's window closes (what the head does after that answers nothing)."""
+    ending = end_s - ONSET_S if end_s is not None else math.inf
+    return min(ending, cues[-1] + WINDOW_S[1]) if cues else ending
+
+
 def judge(
     actions: Sequence[str],
     seen: Sequence[tuple[float, str]],
@@ -198,9 +206,7 @@ def judge(
         pending = pending[turns[0] + 1 :]
     if cues and delays and max(delays) - min(delays) > SPREAD_S:
         return "challenge_timing"
-    ending = end_s - ONSET_S if end_s is not None else math.inf
-    if cues:  # what the head does once the last window has closed answers nothing
-        ending = min(ending, cues[-1] + WINDOW_S[1])
+    ending = _extra_until(end_s, cues)
     if any(kind in TURNS and time_s <= ending for time_s, kind in pending):
         return "challenge_failed:extra_turn"
     return None

@@ -178,7 +178,7 @@ def one_face(
     """Every witness frame shows the person of the best frames: it matches one of them at
     ``level`` (frames of one clip are much closer than that: 0.9685 and more for dlib on
     frontal frames of the genuine cuts, against impostor pairs up to 0.9357, below the
-    standard level's 0.937), checked before anyone in the gallery is looked at. A
+    standard level's 0.941), checked before anyone in the gallery is looked at. A
     look-alike's head turning behind a held-up photo is somebody else. A witness
     ``turned`` by more than :data:`TURNED_YAW` degrees is held to the model's same-person
     floor instead (its fitted cut at a false-accept rate of 1e-2): a real face turned by
