@@ -16,6 +16,7 @@
     │   ├── InvalidVideo             415 invalid_video
     │   ├── VideoTooLong             413 video_too_long
     │   └── NoUsableFrame            422 no_usable_frame
+    │       └── ComeCloser           422 come_closer (a face, too small in every frame)
     ├── NoFace                       422 no_face
     ├── ModelMismatch                422 model_mismatch
     ├── LevelUnavailable             422 level_unavailable (the model has no such level)
@@ -142,6 +143,12 @@ class NoUsableFrame(InvalidMedia):
 
     status = 422
     code = "no_usable_frame"
+
+
+class ComeCloser(NoUsableFrame):
+    """The video's frames hold a face, but too small in every one to embed reliably."""
+
+    code = "come_closer"
 
 
 class NoFace(FaceIdError):

@@ -8,7 +8,18 @@ import pytest
 
 from faceid.faces.models import CARDS
 
-from .conftest import EXAMPLES, ONNX_CONFIG, error_code, make_app, needs_faces, needs_models, upload
+from .conftest import (
+    EXAMPLES,
+    FACES,
+    ONNX_CONFIG,
+    error_code,
+    load_pipeline,
+    make_app,
+    needs_faces,
+    needs_models,
+    pipeline_config,
+    upload,
+)
 from .media import letterbox, still_clip, write_clip
 
 URL = "/extract_embeddings_from_video"
@@ -140,3 +151,56 @@ def test_video_over_the_upload_limit():
 def test_missing_video_field(client):
     r = client.post(URL, data=upload(b"abc", field="file"))
     assert r.status_code == 400 and error_code(r) == "missing_field"
+
+
+def wide_shot(path, face_px: float):
+    """A real clip of one person facing the camera as a wide shot: 24 of its frames,
+    each scaled so the face is about ``face_px`` a side and set in the middle of a
+    640x360 frame (grey where the scaled frame does not reach)."""
+    capture = cv2.VideoCapture(str(FACES / "liveness" / "blinks_frontal.mp4"))
+    frames = []
+    while len(frames) < 24:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+        for _ in range(9):  # every 10th frame, spread over the clip
+            capture.grab()
+    capture.release()
+    face = load_pipeline(pipeline_config()).detect(frames[0], largest_only=True)[0]
+    scale = face_px / min(face.width, face.height)
+    cx, cy = (face.box[0] + face.box[2]) / 2 * scale, (face.box[1] + face.box[3]) / 2 * scale
+    shift = np.float32([[scale, 0, 320 - cx], [0, scale, 180 - cy]])  # the face mid-frame
+    out = [
+        cv2.warpAffine(f, shift, (640, 360), flags=cv2.INTER_AREA, borderValue=(110, 110, 110))
+        for f in frames
+    ]
+    return write_clip(path, out)
+
+
+@needs_faces
+@pytest.mark.parametrize("face_px", [40, 50])
+def test_a_wide_shot_is_searched_again_at_a_finer_scale(client, tmp_path, face_px):
+    """A face of 40-50 px in every frame of a 640x360 clip: HOG's selfie-scale search
+    (80 px and more) finds none, the finer one finds it in every frame: a template."""
+    r = post_video(client, wide_shot(tmp_path / "wide.avi", face_px).read_bytes())
+    assert r.status_code == 200, r.json
+    assert r.json["frames_used"] == 16 and r.json["consistency"] > 0.8
+    assert r.json["dropped"] == {"no_face": 0, "several_faces": 0}
+
+
+@needs_faces
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param({}, id="hog"),
+        pytest.param(ONNX_CONFIG, id="yunet", marks=needs_models),
+    ],
+)
+def test_a_face_too_small_in_every_frame_is_asked_to_come_closer(tmp_path, config):
+    """A face of about 30 px in every frame is there (HOG finds it at the finer scale,
+    YuNet at any) but too small to embed: 422 come_closer, not a template of it."""
+    client = make_app(**config).test_client()
+    r = post_video(client, wide_shot(tmp_path / "tiny.avi", 30).read_bytes())
+    assert r.status_code == 422 and error_code(r) == "come_closer", r.json
+    assert r.json["error"]["details"]["face_px"] < 40
