@@ -18,25 +18,26 @@ import requests
 from .conftest import ROOT
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
 class Server:
-    """gunicorn with the project's config, on a free loopback port."""
+    """gunicorn with the project's config, on a free port of a loopback address (several
+    hosts of one machine each take their own: 127.0.0.2, 127.0.0.3, ...)."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], host: str = "127.0.0.1") -> None:
         self.env = {
             **os.environ,
             **env,
             "FACEID_WORKERS": "2",
-            "FACEID_HOST": "127.0.0.1",
-            "FACEID_PORT": str(free_port()),
+            "FACEID_HOST": host,
+            "FACEID_PORT": str(free_port(host)),
         }
         self.env.pop("FACEID_MODELS_DIR", None)
-        self.base = f"http://127.0.0.1:{self.env['FACEID_PORT']}"
+        self.base = f"http://{host}:{self.env['FACEID_PORT']}"
         self.proc: subprocess.Popen[bytes] | None = None
         # the server's log goes to a file: a pipe nobody drains would block the workers
         self.log = tempfile.NamedTemporaryFile(prefix="faceid-server-", suffix=".log")  # noqa: SIM115
