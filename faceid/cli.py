@@ -6,7 +6,8 @@ faceid models pull ID [ID ...]  download and verify (needs internet); an ID may 
 faceid models check             verify every present file; exit 1 on a bad one
 faceid eval --pairs CSV ...     accuracy and ms per face on labelled pairs
 faceid eval --lfw-pairs TXT     LFW's 10-fold protocol (mean +- std accuracy)
-faceid init-db | keys ...       the store's commands (:mod:`faceid.store.cli`)
+faceid init-db | keys ...       the store's and the lock's commands (:mod:`faceid.store.cli`,
+                                :mod:`faceid.lock.cli`)
 faceid embed | similarity | cluster | search
                                 batch tools for researchers (:mod:`faceid.batch`)
 faceid door --url --key --lock  the reference door client (:mod:`faceid.clients`)
@@ -26,11 +27,13 @@ from typing import Literal
 import click
 
 from .batch.cli import COMMANDS as BATCH_COMMANDS
+from .batch.cli import configured, pipeline_options
 from .clients.cli import door
 from .errors import FaceIdError
 from .faces.models import WEIGHTS
 from .faces.presets import PRESETS
 from .faces.weights import ModelFiles
+from .lock.cli import COMMANDS as LOCK_COMMANDS
 from .settings import Settings
 from .store.cli import COMMANDS as STORE_COMMANDS
 
@@ -47,7 +50,7 @@ def main(verbose: bool) -> None:
     )
 
 
-for _command in (*STORE_COMMANDS, *BATCH_COMMANDS, door):
+for _command in (*STORE_COMMANDS, *LOCK_COMMANDS, *BATCH_COMMANDS, door):
     main.add_command(_command)
 
 
@@ -170,9 +173,7 @@ def _progress(names: Iterable[str]) -> Iterator[str]:
     show_default=True,
     help="Which face of an LFW photo is its person's.",
 )
-@click.option("--detector", default="hog", show_default=True)
-@click.option("--embedder", default="dlib", show_default=True)
-@click.option("--arcface-model", default="arcface-deepface", show_default=True)
+@pipeline_options
 @click.option(
     "--threshold", type=float, help="Also report this threshold (default: the model's levels)."
 )
@@ -184,15 +185,15 @@ def evaluate_cmd(
     rounds: int,
     lfw_pairs: Path | None,
     face_policy: Literal["centre", "largest"],
-    detector: str,
-    embedder: str,
-    arcface_model: str,
+    detector: str | None,
+    embedder: str | None,
+    arcface_model: str | None,
     threshold: float | None,
 ) -> None:
     """Accuracy on pair lists, a verification study on an identities file and LFW's
     protocol, as JSON."""
     from .faces.evaluate import identity_report, pair_report, read_pairs
-    from .faces.pipeline import Pipeline, PipelineConfig, require_extra
+    from .faces.pipeline import Pipeline, require_extra
 
     if not pair_files and identities is None and lfw_pairs is None:
         raise click.UsageError("give --pairs CSV, --identities CSV and/or --lfw-pairs TXT")
@@ -200,14 +201,12 @@ def evaluate_cmd(
         require_extra("matplotlib", "eval")
     if identities is not None:
         require_extra("scipy", "eval")
-    cfg = PipelineConfig.from_settings(
-        Settings.load(), detector=detector, embedder=embedder, arcface_model=arcface_model
-    )
+    cfg = configured(detector, embedder, arcface_model)
     pipe = Pipeline.load(cfg)
     points = dict(pipe.card.levels)
     if threshold is not None or not points:
         points["custom"] = threshold if threshold is not None else 0.5
-    report: dict[str, object] = {"detector": detector, "model": pipe.model_id, "levels": points}
+    report: dict[str, object] = {"detector": cfg.detector, "model": pipe.model_id, "levels": points}
     if pair_files:
         lists = {p.name: read_pairs(p) for p in pair_files}
         first = points.get("custom", points.get("standard", 0.5))

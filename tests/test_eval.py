@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from faceid.cli import main
 from faceid.faces.verification import Scores, equal_error_rate, tar_at_far
 
-from .conftest import FACES, needs_faces
+from .conftest import FACES, needs_faces, needs_models
 
 
 @needs_faces
@@ -76,3 +76,20 @@ def test_rates_on_known_scores():
     tar, threshold = tar_at_far(scores.genuine, scores.impostor, 0.25)
     assert tar == 1.0 and 0.3 < threshold <= 0.4 + 1e-9
     assert np.isclose(scores.hardest(same=False, n=1)[0]["similarity"], 0.5)
+
+
+@needs_faces
+@needs_models
+def test_eval_runs_the_settings_pipeline(monkeypatch):
+    """``faceid eval`` reads FACEID_DETECTOR and FACEID_PIPELINE as ``faceid embed`` does
+    (it used to run hog + dlib whatever they said); its options still win."""
+    monkeypatch.setenv("FACEID_DETECTOR", "yunet")
+    args = ["eval", "--identities", str(FACES / "identities.csv"), "--bootstrap", "0"]
+    report = json.loads(CliRunner().invoke(main, args).stdout.strip().splitlines()[-1])
+    assert (report["detector"], report["model"]) == ("yunet", "dlib-resnet-v1")
+    monkeypatch.setenv("FACEID_PIPELINE", "recommended")
+    monkeypatch.delenv("FACEID_DETECTOR")
+    report = json.loads(
+        CliRunner().invoke(main, [*args, "--detector", "hog"]).stdout.strip().splitlines()[-1]
+    )
+    assert (report["detector"], report["model"]) == ("hog", "arcface:mobilefacenet-arcface")

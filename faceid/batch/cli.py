@@ -22,7 +22,9 @@ NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
 
 
-def _config(detector: str | None, embedder: str | None, arcface_model: str | None) -> Any:
+def configured(detector: str | None, embedder: str | None, arcface_model: str | None) -> Any:
+    """The settings' pipeline (``FACEID_PIPELINE``, ``FACEID_DETECTOR``, ...), with the
+    options given on the command line over it."""
     from ..faces.pipeline import PipelineConfig
 
     given = {"detector": detector, "embedder": embedder, "arcface_model": arcface_model}
@@ -44,7 +46,7 @@ def _friendly(command: Any) -> Any:
     return run
 
 
-def _pipeline_options(command: Any) -> Any:
+def pipeline_options(command: Any) -> Any:
     for name in ("--arcface-model", "--embedder", "--detector"):
         command = click.option(name, help="Default: the settings' (FACEID_*).")(command)
     return command
@@ -55,7 +57,7 @@ def _pipeline_options(command: Any) -> Any:
 @click.option("--out", required=True, type=OUT, help="The .npz to write (a .csv index beside).")
 @click.option("--largest", is_flag=True, help="Only the largest face of each image.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, help="Processes (0: one a core).")
-@_pipeline_options
+@pipeline_options
 @_friendly
 def embed_cmd(
     paths: tuple[Path, ...],
@@ -69,7 +71,7 @@ def embed_cmd(
     """Embed every face of every image under PATHS into one file."""
     from .embed import embed_folder
 
-    config = _config(detector, embedder, arcface_model)
+    config = configured(detector, embedder, arcface_model)
 
     def progress(results: Iterator[Any], count: int) -> Iterator[Any]:
         with click.progressbar(length=count, label="embedding images", file=sys.stderr) as bar:
@@ -159,7 +161,7 @@ def cluster_cmd(
 @click.option("--top-k", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--level", type=click.Choice(["standard", "high"]), default="standard")
 @click.option("--threshold", type=click.FloatRange(-1, 1), help="Match cut instead of the level.")
-@_pipeline_options
+@pipeline_options
 @_friendly
 def search_cmd(
     faces_file: Path,
@@ -178,7 +180,7 @@ def search_cmd(
     from . import FaceSet, search
 
     faces = FaceSet.load(faces_file)
-    config = _config(detector, embedder, arcface_model)
+    config = configured(detector, embedder, arcface_model)
     if config.card.id != faces.model_id:
         raise click.UsageError(
             f"{faces_file} holds {faces.model_id} vectors; this pipeline makes {config.card.id}"

@@ -121,7 +121,7 @@ class YuNetDetector(Detector):
 
     @classmethod
     def from_file(cls, model_path: Path, threads: int = 0, **options: Any) -> YuNetDetector:
-        from ..pipeline import onnx_session
+        from ..onnx import onnx_session
 
         return cls(onnx_session(size_free(model_path.read_bytes()), threads), **options)
 

@@ -59,7 +59,7 @@ class DlibEmbedder(Embedder):
     @staticmethod
     def _onnx(source: Path, models_dir: Path | None, threads: int, required: bool) -> Any:
         from ..convert.dlib_onnx import ConversionError, load
-        from ..pipeline import onnx_session
+        from ..onnx import onnx_session
 
         try:
             return onnx_session(load(source, models_dir), threads)

@@ -1,0 +1,1 @@
+"""Face detectors: one small class per model, behind :class:`.base.Detector`."""

@@ -1,0 +1,1 @@
+"""Face embedders: one small class per model, behind :class:`.base.Embedder`."""
