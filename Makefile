@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
 export FACEID_SHARED ?= $(abspath ../shared)
 
-.PHONY: install install-dev run test lint format eval clean
+.PHONY: install install-dev run test test-fast lint format eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: install
 
 test: install-dev
 	$(BIN)/pytest
+
+# while developing: the suite without the tests marked slow (models over many images,
+# servers, benchmarks): a few minutes instead of twenty
+test-fast: install-dev
+	$(BIN)/pytest -m "not slow"
 
 lint: install-dev
 	$(BIN)/ruff check faceid tests bench wsgi.py gunicorn.conf.py

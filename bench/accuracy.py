@@ -22,15 +22,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import tables  # noqa: E402
-from faceid.faces.evaluate import (  # noqa: E402
+from faceid.faces.models import CARDS  # noqa: E402
+from faceid.faces.pipeline import Pipeline  # noqa: E402
+from faceid.research.evaluate import (  # noqa: E402
     accuracy,
     best_threshold,
     embed_files,
     read_pairs,
     similarities,
 )
-from faceid.faces.models import CARDS  # noqa: E402
-from faceid.faces.pipeline import Pipeline  # noqa: E402
 
 log = logging.getLogger("bench.accuracy")
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import tables  # noqa: E402
 from faceid.batch import cluster, embed_folder  # noqa: E402
-from faceid.faces.verification import read_identities  # noqa: E402
+from faceid.research.verification import read_identities  # noqa: E402
 
 log = logging.getLogger("bench.clusters")
 

@@ -41,13 +41,13 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import tables  # noqa: E402
-from faceid.faces.evaluate import embed_files  # noqa: E402
 from faceid.faces.levels import LEVELS, Tail  # noqa: E402
-from faceid.faces.lfw import embed_photos  # noqa: E402
 from faceid.faces.models import CARDS  # noqa: E402
 from faceid.faces.pipeline import Pipeline  # noqa: E402
-from faceid.faces.tail import fit_tail  # noqa: E402
-from faceid.faces.verification import read_identities  # noqa: E402
+from faceid.research.evaluate import embed_files  # noqa: E402
+from faceid.research.lfw import embed_photos  # noqa: E402
+from faceid.research.tail import fit_tail  # noqa: E402
+from faceid.research.verification import read_identities  # noqa: E402
 
 log = logging.getLogger("bench.lfw_levels")
 

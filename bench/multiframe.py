@@ -34,12 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import tables  # noqa: E402
 from faceid.faces.decoder import VideoLimits  # noqa: E402
-from faceid.faces.evaluate import embed_files  # noqa: E402
 from faceid.faces.fusion import decide, one_person  # noqa: E402
 from faceid.faces.media import decode_video  # noqa: E402
 from faceid.faces.models import ModelCard  # noqa: E402
 from faceid.faces.pipeline import Pipeline  # noqa: E402
-from faceid.faces.verification import read_identities  # noqa: E402
+from faceid.research.evaluate import embed_files  # noqa: E402
+from faceid.research.verification import read_identities  # noqa: E402
 
 log = logging.getLogger("bench.multiframe")
 

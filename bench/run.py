@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from faceid.faces.evaluate import read_pairs
+from faceid.research.evaluate import read_pairs
 
 from . import embed, frame, identify, peers, serving, serving_report, targets, verify
 from .context import ROOT, Results, Settings, models_view

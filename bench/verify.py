@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from faceid.faces.evaluate import Pair, accuracy, embed_files, read_pairs, similarities
 from faceid.faces.media import decode_image
 from faceid.faces.models import CARDS
 from faceid.faces.pipeline import Pipeline, PipelineConfig
+from faceid.research.evaluate import Pair, accuracy, embed_files, read_pairs, similarities
 from faceid.settings import Settings as ServiceSettings
 
 from . import peers

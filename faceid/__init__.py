@@ -12,6 +12,8 @@ keeps every import pointing down this list and the package free of cycles)::
       web/         the factory, request parsing, OpenAPI, one blueprint per concern
       services.py  what one app serves with: settings, store, pipeline, indexes, gate
       batch/       researchers' tools: embed a folder, similarity, clusters, search
+      research/    evaluation: pair lists, verification studies, the impostor tail,
+                   LFW's protocol (nothing a request needs)
       lock/        keys and scopes (and ``faceid keys``), lookups, enrolment, access
                    and liveness decisions, budgets, the gate, the gallery index
       liveness/    challenges, landmarks, head pose, 3-D motion cues, clip tracking,
@@ -19,7 +21,7 @@ keeps every import pointing down this list and the package free of cycles)::
       store/       SQLite and PostgreSQL, migrations, encryption, ``faceid init-db``
       settings.py  one typed Settings, read once
       faces/       model registry, levels, pipeline, detectors, embedders, ONNX
-                   sessions, alignment, media, sampling, multi-frame fusion, evaluation
+                   sessions, alignment, media, sampling, multi-frame fusion
       clients/     the reference door client; imports nothing of the server
       metrics.py, logs.py, version.py
       errors.py    every error leaf (status + stable code)

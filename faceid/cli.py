@@ -192,8 +192,8 @@ def evaluate_cmd(
 ) -> None:
     """Accuracy on pair lists, a verification study on an identities file and LFW's
     protocol, as JSON."""
-    from .faces.evaluate import identity_report, pair_report, read_pairs
     from .faces.pipeline import Pipeline, require_extra
+    from .research.evaluate import identity_report, pair_report, read_pairs
 
     if not pair_files and identities is None and lfw_pairs is None:
         raise click.UsageError("give --pairs CSV, --identities CSV and/or --lfw-pairs TXT")
@@ -221,7 +221,7 @@ def evaluate_cmd(
             progress=_progress,
         )
     if lfw_pairs is not None:
-        from .faces.lfw import lfw_report
+        from .research.lfw import lfw_report
 
         folder = images or lfw_pairs.parent
         photos = folder / "img" if (folder / "img").is_dir() else folder

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import requests
 
-from faceid.faces.evaluate import read_pairs
 from faceid.faces.models import CARDS
-from faceid.faces.verification import read_identities
+from faceid.research.evaluate import read_pairs
+from faceid.research.verification import read_identities
 
 from .conftest import (
     DEEPFACE,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from faceid.batch import FaceSet, find_images
-from faceid.faces.verification import read_identities
+from faceid.research.verification import read_identities
 
 from .conftest import (
     EXAMPLES,

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from faceid.cli import main
-from faceid.faces.verification import Scores, equal_error_rate, tar_at_far
+from faceid.research.verification import Scores, equal_error_rate, tar_at_far
 
 from .conftest import FACES, needs_faces, needs_models
 

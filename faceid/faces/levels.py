@@ -26,7 +26,7 @@ UNCALIBRATED_THRESHOLD = 0.5
 class Tail:
     """A generalised Pareto model of a model's impostor scores above ``u`` (shape ``xi``,
     scale ``sigma``; ``p_u`` of impostor scores lie above ``u``), fitted by
-    :mod:`faceid.faces.tail`. Closed forms, so the service needs no scipy.
+    :mod:`faceid.research.tail`. Closed forms, so the service needs no scipy.
 
     >>> round(Tail(u=0.8, p_u=0.1, xi=-0.2, sigma=0.02).threshold(1e-4), 4)
     0.8749

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .levels import Tail
+from ..faces.levels import Tail
 from .verification import Scores
 
 #: Share of the impostor scores (the highest) that the tail model is fitted on.

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .media import decode_image
-from .pipeline import Pipeline
+from ..faces.media import decode_image
+from ..faces.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 

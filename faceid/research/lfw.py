@@ -24,10 +24,10 @@ from typing import Literal
 
 import numpy as np
 
-from .detectors.base import Face
+from ..faces.detectors.base import Face
+from ..faces.media import decode_image
+from ..faces.pipeline import Pipeline
 from .evaluate import Embeddings, accuracy, best_threshold
-from .media import decode_image
-from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
