@@ -2,11 +2,13 @@
 
 Every fact about a model lives here and nowhere else:
 
-- :data:`WEIGHTS`: downloadable weight files (file name, upstream addresses, SHA-256).
-  The default pipeline needs none: dlib's weights ship in ``face_recognition_models``.
+- :data:`DETECTOR_FILES`: the detectors' weight files (file name, upstream addresses,
+  SHA-256). The default pipeline needs none: dlib's weights ship in pip packages.
 - :class:`ArcFaceSpec`: how to feed an ArcFace-style ONNX network.
-- :class:`ModelCard`: one per embedding model: id, vector length, its operating points
-  (:data:`LEVELS`) and the figures behind them, input spec, weight file.
+- :class:`ModelCard`: one per embedding model (:data:`CARDS`): id, vector length, its
+  operating points (:data:`LEVELS`) and the figures behind them, input spec, weight
+  file. Adding a model is one card (:func:`register`).
+- :data:`WEIGHTS` and :data:`ARCFACE` are derived from those.
 
 >>> card("dlib-resnet-v1").dim
 128
@@ -40,71 +42,41 @@ class WeightFile:
     licence: str = ""
 
 
-WEIGHTS: dict[str, WeightFile] = {
-    w.id: w
-    for w in (
-        WeightFile(
-            id="yunet",
-            filename="face_detection_yunet_2023mar.onnx",
-            urls=(
-                "https://github.com/opencv/opencv_zoo/raw/main/models/"
-                "face_detection_yunet/face_detection_yunet_2023mar.onnx",
-            ),
-            sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
-            description="OpenCV YuNet face detector (box + 5 landmarks)",
-            licence="MIT",
+#: The weight file of each detector that needs one (hog's and MTCNN's ship in pip).
+DETECTOR_FILES: dict[str, WeightFile] = {
+    "yunet": WeightFile(
+        id="yunet",
+        filename="face_detection_yunet_2023mar.onnx",
+        urls=(
+            "https://github.com/opencv/opencv_zoo/raw/main/models/"
+            "face_detection_yunet/face_detection_yunet_2023mar.onnx",
         ),
-        WeightFile(
-            id="retinaface-mnet025",
-            filename="retinaface_mnet025.onnx",
-            urls=("https://github.com/kgzhwang/Pytorch_Retinaface/raw/master/FaceDetector.onnx",),
-            sha256="e0e19bad8494b3f7a7edb39a90194ff055923e13a3453569a454386f857fe538",
-            description="RetinaFace MobileNet-0.25, 640x640 ONNX export",
-            licence="MIT",
+        sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+        description="OpenCV YuNet face detector (box + 5 landmarks)",
+        licence="MIT",
+    ),
+    "retinaface-onnx": WeightFile(
+        id="retinaface-mnet025",
+        filename="retinaface_mnet025.onnx",
+        urls=("https://github.com/kgzhwang/Pytorch_Retinaface/raw/master/FaceDetector.onnx",),
+        sha256="e0e19bad8494b3f7a7edb39a90194ff055923e13a3453569a454386f857fe538",
+        description="RetinaFace MobileNet-0.25, 640x640 ONNX export",
+        licence="MIT",
+    ),
+    "retinaface": WeightFile(
+        id="retinaface-resnet50",
+        filename="retinaface.onnx",
+        urls=(
+            "https://github.com/serengil/deepface_models/releases/download/v1.0/retinaface.onnx",
+            "https://huggingface.co/serengil/deepface/resolve/main/retinaface.onnx",
         ),
-        WeightFile(
-            id="mobilefacenet-arcface",
-            filename="mobilefacenet_arcface.onnx",
-            urls=(
-                "https://github.com/foamliu/MobileFaceNet/raw/master/weights/MobileFaceNet.onnx",
-            ),
-            sha256="b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
-            description="MobileFaceNet trained with ArcFace loss, 128-d",
-            licence="Apache-2.0",
-        ),
-        WeightFile(
-            id="arcface-deepface",
-            filename="arcface_weights.onnx",
-            urls=(
-                "https://github.com/serengil/deepface_models/releases/download/v1.0/"
-                "arcface_weights.onnx",
-                "https://huggingface.co/serengil/deepface/resolve/main/arcface_weights.onnx",
-            ),
-            sha256=None,
-            description="DeepFace ArcFace (ResNet, 512-d) as ONNX",
-            licence="MIT",
-        ),
-        WeightFile(
-            id="retinaface-resnet50",
-            filename="retinaface.onnx",
-            urls=(
-                "https://github.com/serengil/deepface_models/releases/download/v1.0/retinaface.onnx",
-                "https://huggingface.co/serengil/deepface/resolve/main/retinaface.onnx",
-            ),
-            sha256="45d02defc4737b382691a52fc2bb49b984420dcbd26ee6ab9a8343c667d228f7",
-            description="retina-face package's RetinaFace ResNet-50 (ONNX backend)",
-            licence="MIT",
-        ),
-    )
+        sha256="45d02defc4737b382691a52fc2bb49b984420dcbd26ee6ab9a8343c667d228f7",
+        description="retina-face package's RetinaFace ResNet-50 (ONNX backend)",
+        licence="MIT",
+    ),
 }
-
-
-#: Detectors whose weights are a file of :data:`WEIGHTS` (hog's and MTCNN's ship in pip).
-DETECTOR_WEIGHTS: dict[str, str] = {
-    "yunet": "yunet",
-    "retinaface-onnx": "retinaface-mnet025",
-    "retinaface": "retinaface-resnet50",
-}
+#: Detector name -> the id of its weight file.
+DETECTOR_WEIGHTS: dict[str, str] = {name: w.id for name, w in DETECTOR_FILES.items()}
 
 
 @dataclass(frozen=True)
@@ -158,7 +130,7 @@ class ModelCard:
     faces match at that level (a level the model was not calibrated for is absent).
     ``calibration`` says what measured them; ``tail``: the fitted impostor tail behind
     them, which also sets the multi-frame thresholds (:meth:`visit_threshold`);
-    ``weight`` names the file in :data:`WEIGHTS` (None: the weights ship in a pip package).
+    ``weight``: its weight file (None: the weights ship in a pip package).
     """
 
     id: str
@@ -166,7 +138,7 @@ class ModelCard:
     calibration: str
     levels: Mapping[str, float] = field(default_factory=dict)
     tail: Tail | None = None
-    weight: str | None = None
+    weight: WeightFile | None = None
     spec: ArcFaceSpec | None = None
 
     def visit_threshold(self, level: str, frames: int) -> float | None:
@@ -220,7 +192,16 @@ CARDS: dict[str, ModelCard] = {
             levels={"standard": 0.406, "high": 0.517},
             tail=Tail(u=0.250841, p_u=0.01, xi=-0.071324, sigma=0.039381),
             calibration=LEVELS_CALIBRATION,
-            weight="mobilefacenet-arcface",
+            weight=WeightFile(
+                id="mobilefacenet-arcface",
+                filename="mobilefacenet_arcface.onnx",
+                urls=(
+                    "https://github.com/foamliu/MobileFaceNet/raw/master/weights/MobileFaceNet.onnx",
+                ),
+                sha256="b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
+                description="MobileFaceNet trained with ArcFace loss, 128-d",
+                licence="Apache-2.0",
+            ),
             # pixel/255 then ImageNet mean/std, RGB, NCHW
             spec=ArcFaceSpec(
                 name="mobilefacenet-arcface",
@@ -238,7 +219,18 @@ CARDS: dict[str, ModelCard] = {
                 "built): DeepFace's published cosine-distance cut for ArcFace, 0.68, as "
                 "standard; no high level"
             ),
-            weight="arcface-deepface",
+            weight=WeightFile(
+                id="arcface-deepface",
+                filename="arcface_weights.onnx",
+                urls=(
+                    "https://github.com/serengil/deepface_models/releases/download/v1.0/"
+                    "arcface_weights.onnx",
+                    "https://huggingface.co/serengil/deepface/resolve/main/arcface_weights.onnx",
+                ),
+                sha256=None,
+                description="DeepFace ArcFace (ResNet, 512-d) as ONNX",
+                licence="MIT",
+            ),
             # DeepFace's ArcFace (ResNet-34, 512-d): BGR, pixel/255, NHWC
             spec=ArcFaceSpec(
                 name="arcface-deepface",
@@ -251,8 +243,23 @@ CARDS: dict[str, ModelCard] = {
 }
 
 
+#: Every downloadable weight file, by id: the detectors' and the models'.
+WEIGHTS: dict[str, WeightFile] = {
+    w.id: w for w in (*DETECTOR_FILES.values(), *(c.weight for c in CARDS.values() if c.weight))
+}
 #: ArcFace weight ids (``FACEID_ARCFACE_MODEL``) -> their card.
-ARCFACE: dict[str, ModelCard] = {c.weight: c for c in CARDS.values() if c.spec and c.weight}
+ARCFACE: dict[str, ModelCard] = {c.weight.id: c for c in CARDS.values() if c.spec and c.weight}
+
+
+def register(model: ModelCard) -> None:
+    """Add an embedding model. Its card (levels, input spec) carries its weight file, so
+    this one entry makes it fetchable and listed (``faceid models``) and served by
+    ``FACEID_EMBEDDER=arcface FACEID_ARCFACE_MODEL=<its weight id>``."""
+    CARDS[model.id] = model
+    if model.weight is not None:
+        WEIGHTS[model.weight.id] = model.weight
+        if model.spec is not None:
+            ARCFACE[model.weight.id] = model
 
 
 def card(model_id: str) -> ModelCard | None:

@@ -151,7 +151,7 @@ def _arcface(cfg: PipelineConfig) -> Embedder:
     name = cfg.arcface_model
     card = cfg.card
     if card.weight is not None:
-        path = cfg.files.resolve(card.weight)
+        path = cfg.files.resolve(card.weight.id)
     else:
         path = Path(name).expanduser()
         if not path.is_file():

@@ -39,6 +39,12 @@ def sha256_of(path: Path) -> str:
 def missing_message(weight: WeightFile, target: Path, reason: str = "") -> str:
     digest = f" (SHA-256 {weight.sha256})" if weight.sha256 else ""
     why = f" {reason}" if reason else ""
+    if not weight.urls:  # a model registered without an upstream: placed by hand only
+        return (
+            f"Model '{weight.id}' needs {weight.filename}, which is not in {target.parent}."
+            f"{why} Place it at {target}{digest} (or point FACEID_MODELS_DIR at the folder "
+            "holding it)."
+        )
     return (
         f"Model '{weight.id}' needs {weight.filename}, which is not in {target.parent}.{why} "
         f"On a machine with internet run `faceid models pull {weight.id}`; on an air-gapped "
@@ -152,6 +158,6 @@ class ModelFiles:
             "sha256": actual,
             "expected_sha256": expected,
             "ok": ok,
-            "url": weight.urls[0],
+            "url": weight.urls[0] if weight.urls else "",
             "description": weight.description,
         }
