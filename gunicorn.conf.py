@@ -29,6 +29,18 @@ worker_class = "gevent"
 worker_connections = 1000
 
 
+def post_fork(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """At most two malloc arenas per worker. glibc gives each thread that allocates an
+    arena of its own and keeps what is freed there for reuse, so with images decoded on
+    native threads (faceid.faces.native.off_loop) a worker's memory would grow with the
+    threads that ever decoded."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+
+
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     """Load the models and open the store once per worker, before it takes requests
     (``/ready`` turns 200). A database that is down does not stop the worker: the store

@@ -96,8 +96,7 @@ def _decode_image(
                 img.draft("RGB", (int(width / scale), int(height / scale)))
             if budget is not None:
                 budget.spend(img.size[0] * img.size[1])
-            upright = ImageOps.exif_transpose(img)
-            rgb = np.asarray(upright.convert("RGB"))
+            rgb = _pixels(img)
     except (ImageTooLarge, PayloadTooLarge):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -108,7 +107,24 @@ def _decode_image(
         ) from exc
     if rgb.ndim != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise InvalidImage("The image has no pixels.")
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=rgb)  # in place: no third copy
+
+
+#: The EXIF tag that says how a photo is turned (1: upright).
+ORIENTATION = 0x0112
+
+
+def _pixels(img: Image.Image) -> np.ndarray:
+    """An opened image's pixels as a writable RGB array, upright, holding at most two
+    copies of them at once (the decoder's and the array): a copy is made to turn or to
+    convert only when the image needs it."""
+    if img.getexif().get(ORIENTATION, 1) != 1:
+        img = ImageOps.exif_transpose(img)
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    pixels = np.array(img)
+    img.close()
+    return pixels
 
 
 def _is_still_image(data: bytes) -> bool:
