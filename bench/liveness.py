@@ -10,9 +10,10 @@ APCER: the share of attacks of one kind that opened the door. BPCER: the share o
 genuine answers refused, overall and per person, of those the service decided; BPNRR: the
 share it asked to try again (``retry_*``, refunded) instead (every genuine person is
 enrolled and granted; their mirror image embeds as the same person). Genuine answers are
-judged timed, as a door's clip is, on the cues their own motions answer (:func:`fitted`:
-these clips were not recorded against cues, so the person's timing is not measured);
-attacks untimed, for their motion alone. The speed table times, interleaved in one
+judged timed on the cues their own motions answer (:func:`fitted`: these clips were not
+recorded against cues, so the person's timing is not measured and no timing refusal
+is counted: a lower bound); attacks untimed, for their motion alone, under the untimed
+rule's stricter extra-turn check. The speed table times, interleaved in one
 run, a 3 s 640x480 clip checked against a challenge and the same clip sent as a plain video unlock
 (5 sampled frames, on a lock with liveness off).
 

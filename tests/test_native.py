@@ -17,7 +17,15 @@ import sys
 from faceid.faces.media import VideoLimits
 from faceid.faces.sampling import video_faces
 
-from .conftest import EXAMPLES, MODELS_DIR, ROOT, load_pipeline, needs_faces, pipeline_config
+from .conftest import (
+    EXAMPLES,
+    MODELS_DIR,
+    ROOT,
+    load_pipeline,
+    needs_faces,
+    needs_models,
+    pipeline_config,
+)
 
 CLIP = EXAMPLES / "short_hamilton_clip.mp4"
 PHOTO = EXAMPLES / "two_people.jpg"
@@ -120,3 +128,71 @@ def test_native_primitives_are_the_standard_ones_without_gevent():
     assert type(native.lock()) is type(threading.Lock())
     assert type(native.shared_pool()) is ThreadPoolExecutor
     assert native.shared_pool() is native.shared_pool()
+
+
+OFF_LOOP = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import json, sys
+from pathlib import Path
+
+import cv2
+import gevent
+
+from faceid.errors import InvalidImage
+from faceid.faces.media import decode_image
+from faceid.faces.native import off_loop
+from faceid.faces.pipeline import Pipeline, PipelineConfig
+from faceid.liveness.landmarks import shared_landmarks
+
+photo, models = sys.argv[1:3]
+pipe = Pipeline.load(
+    PipelineConfig(detector="yunet", models_dir=Path(models), allow_download=False)
+)
+image = cv2.imread(photo)
+marks = shared_landmarks()
+
+
+def request():  # what a heavy request does: detect, then landmarks, both off the loop
+    found = []
+    for _ in range(40):
+        faces = pipe.detect(image, largest_only=True)
+        found.append(off_loop(marks, image, faces[0].box).shape[0])
+    return found
+
+
+def refused():
+    try:
+        decode_image(b"not an image", 10**8)
+    except InvalidImage as exc:
+        return type(exc).__name__
+
+
+jobs = [gevent.spawn(request) for _ in range(3)] + [gevent.spawn(refused)]
+gevent.joinall(jobs, timeout=120, raise_error=True)
+print(json.dumps({"done": [job.ready() for job in jobs], "values": [job.value for job in jobs]}))
+"""
+
+
+@needs_faces
+@needs_models
+def test_work_off_the_loop_shares_locks_across_os_threads_and_raises_in_its_request():
+    """Under gevent, requests hand detection and landmarks to native threads at once: the
+    detector's and the predictor's locks are native (a gevent lock waited on from a
+    second OS thread never wakes it: requests hung), and an error raised there is raised
+    in its own request, with no traceback printed by gevent's hub."""
+    run = subprocess.run(
+        [sys.executable, "-c", OFF_LOOP, str(PHOTO), str(MODELS_DIR)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["done"] == [True] * 4
+    assert result["values"] == [[68] * 40] * 3 + ["InvalidImage"]
+    assert "Traceback" not in run.stderr

@@ -119,9 +119,13 @@ def _pixels(img: Image.Image) -> np.ndarray:
     copies of them at once (the decoder's and the array): a copy is made to turn or to
     convert only when the image needs it."""
     if img.getexif().get(ORIENTATION, 1) != 1:
-        img = ImageOps.exif_transpose(img)
+        turned = ImageOps.exif_transpose(img)
+        img.close()
+        img = turned
     if img.mode != "RGB":
-        img = img.convert("RGB")
+        converted = img.convert("RGB")
+        img.close()
+        img = converted
     pixels = np.array(img)
     img.close()
     return pixels

@@ -255,6 +255,9 @@ def register(model: ModelCard) -> None:
     """Add an embedding model. Its card (levels, input spec) carries its weight file, so
     this one entry makes it fetchable and listed (``faceid models``) and served by
     ``FACEID_EMBEDDER=arcface FACEID_ARCFACE_MODEL=<its weight id>``."""
+    taken = model.id in CARDS or (model.weight is not None and model.weight.id in WEIGHTS)
+    if taken:
+        raise ConfigError(f"A model or weight file is already registered as {model.id!r}.")
     CARDS[model.id] = model
     if model.weight is not None:
         WEIGHTS[model.weight.id] = model.weight

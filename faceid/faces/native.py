@@ -90,5 +90,18 @@ def off_loop(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return work(*args, **kwargs)
     from gevent import get_hub
 
-    result: T = get_hub().threadpool.apply(work, args, kwargs)
+    failed, value = get_hub().threadpool.apply(_caught, (work, args, kwargs))
+    if failed:
+        raise value
+    result: T = value
     return result
+
+
+def _caught(work: Callable[..., Any], args: Any, kwargs: Any) -> tuple[bool, Any]:
+    """``work``'s result, or what it raised, handed back to be raised on the loop: gevent's
+    pool would print every error through its hub and throw the fatal ones (SystemError)
+    into the worker's main greenlet."""
+    try:
+        return False, work(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - raised again in the caller's greenlet
+        return True, exc

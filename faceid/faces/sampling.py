@@ -92,9 +92,10 @@ def video_faces(
     faces the size that matters (HOG: 80 px and more at the detection scale), not for
     small ones; a detector that can runs on several frames at once (both cores). When no
     frame holds a face at that scale (a wide shot), the frames are searched again at a
-    finer one. A face under :data:`MIN_FACE_PX` in every frame that holds one is
-    refused (``come_closer``). Frames left out are counted in ``dropped`` by reason
-    (``no_face``, ``several_faces``).
+    finer one. Frames whose face is under :data:`MIN_FACE_PX` are left out
+    (``too_small``), and a clip where every face is is refused (``come_closer``). Frames
+    left out are counted in ``dropped`` by reason (``no_face``, ``several_faces``,
+    ``too_small``).
     """
     frames = decode_video(data, limits)
     images = [frame.image for frame in frames]
@@ -104,11 +105,14 @@ def video_faces(
         kept = _one_face(frames, detect_frames(pipe, images, small_faces=True), finer)
         if kept:  # the counts of the search that found the faces
             dropped.update({reason: finer.get(reason, 0) for reason in {*dropped, *finer}})
-    side = max((min(k.face.width, k.face.height) for k in kept), default=MIN_FACE_PX)
-    if side < MIN_FACE_PX:
+    big = [k for k in kept if min(k.face.width, k.face.height) >= MIN_FACE_PX]
+    if kept and not big:
+        side = max(min(k.face.width, k.face.height) for k in kept)
         raise ComeCloser(
             f"The face is at most {side:.0f} px in the video's frames, under the "
             f"{MIN_FACE_PX} px it needs: come closer to the camera.",
             face_px=round(side),
         )
-    return kept, len(frames)
+    if len(big) < len(kept):  # a face too small to embed is no face to decide on
+        dropped["too_small"] = dropped.get("too_small", 0) + len(kept) - len(big)
+    return big, len(frames)

@@ -3,12 +3,13 @@ run on the box any detector found."""
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from typing import Any
 
 import cv2
 import numpy as np
+
+from ..faces import native
 
 
 class Landmarks68:
@@ -20,7 +21,9 @@ class Landmarks68:
 
         self._predictor: Any = dlib.shape_predictor(frm.pose_predictor_model_location())
         self._rect = dlib.rectangle
-        self._lock = threading.Lock()
+        # called on OS threads (a clip's analysis runs off a gevent worker's loop): a
+        # native lock, since a gevent one waited on from a second thread never wakes it
+        self._lock = native.lock()
 
     def __call__(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """(68, 2) float32 points for the face in ``box`` ``[x1, y1, x2, y2]`` of a BGR image."""

@@ -7,8 +7,9 @@ A heavy request (any call that decodes media and looks for faces) takes one of
 ``FACEID_HEAVY_PER_KEY`` of them, so one key flooding on many connections queues behind
 itself while another key's door takes the free slot. A request that cannot be admitted
 within ``FACEID_HEAVY_WAIT_S`` answers ``503 busy`` with ``Retry-After``. All callers of
-the open endpoints together take one key's share (besides their per-address rate
-limit), so keyless uploads from any number of addresses leave the doors a slot.
+the open endpoints together take at most one key's share, and never every slot (besides
+their per-address rate limit), so keyless uploads from any number of addresses leave
+the doors a slot.
 
 The slots bound how many requests work at once; the work itself runs off the worker's
 loop (:func:`faceid.faces.native.off_loop`), so a request decoding a large upload does
@@ -28,12 +29,19 @@ from contextlib import contextmanager
 
 from ..errors import ServiceBusy
 
+#: The share every keyless caller of the open endpoints takes from together (no key id
+#: looks like it: they are ``key_`` and hex).
+OPEN_ENDPOINTS = "open-endpoints"
+
 
 class Gate:
-    """The heavy-request slots of one worker, and each key's share of them."""
+    """The heavy-request slots of one worker, and each key's share of them. The open
+    endpoints' callers share at most ``slots - 1`` (and no more than a key's share), so
+    however many addresses send keyless uploads, a door always has a slot."""
 
     def __init__(self, slots: int, per_key: int, wait_s: float) -> None:
         self.per_key, self.wait_s = per_key, wait_s
+        self.open_share = max(1, min(per_key, slots - 1))
         self._all = threading.BoundedSemaphore(slots)
         self._keys: dict[str, tuple[threading.BoundedSemaphore, int]] = {}
         self._mutex = threading.Lock()
@@ -41,7 +49,8 @@ class Gate:
     def _share(self, key: str, delta: int) -> threading.BoundedSemaphore:
         """The key's semaphore, counting how many requests hold or wait for it."""
         with self._mutex:
-            found, users = self._keys.get(key, (threading.BoundedSemaphore(self.per_key), 0))
+            size = self.open_share if key == OPEN_ENDPOINTS else self.per_key
+            found, users = self._keys.get(key, (threading.BoundedSemaphore(size), 0))
             if users + delta <= 0:
                 self._keys.pop(key, None)
             else:
@@ -56,9 +65,9 @@ class Gate:
         share = self._share(key, +1) if key is not None else None
         try:
             if share is not None and not share.acquire(timeout=self.wait_s):
+                who = "The open endpoints have" if key == OPEN_ENDPOINTS else "This key has"
                 raise ServiceBusy(
-                    "This key already has as many heavy requests running as it may; "
-                    "retry in a moment.",
+                    f"{who} as many heavy requests running as allowed; retry in a moment.",
                     retry_after=1,
                 )
             try:

@@ -25,6 +25,7 @@ from ..errors import (
     PayloadTooLarge,
 )
 from ..lock.context import Context
+from ..lock.gate import OPEN_ENDPOINTS
 from ..lock.keys import Principal, authenticate
 from ..services import Services
 from ..store import Store
@@ -67,11 +68,6 @@ def limit_writes() -> None:
     limiter = services().write_rate
     if limiter is not None:
         limiter.hit(g.principal.key_id, "write")
-
-
-#: The share of a worker's heavy slots every caller of the open endpoints takes from:
-#: together they hold as many as one key may, so keyless uploads never starve the doors.
-OPEN_ENDPOINTS = "open-endpoints"
 
 
 def heavy(view: Callable[..., Any]) -> Callable[..., Any]:

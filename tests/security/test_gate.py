@@ -56,6 +56,24 @@ def test_the_gate_bounds_slots_and_each_keys_share():
     assert gate._keys == {}
 
 
+def test_keyless_callers_never_hold_every_slot():
+    """However many addresses send keyless uploads, they share at most ``slots - 1``: with
+    a key's share as large as all the slots, a door still gets one."""
+    from faceid.lock.gate import OPEN_ENDPOINTS
+
+    gate = Gate(slots=2, per_key=2, wait_s=0.2)
+    assert gate.open_share == 1
+    release, holder = holding(gate, OPEN_ENDPOINTS)
+    with pytest.raises(ServiceBusy) as busy, gate.admit(OPEN_ENDPOINTS):
+        pass
+    assert "open endpoints" in busy.value.message
+    with gate.admit("door key"):  # the slot the open endpoints may not take
+        pass
+    release.set()
+    holder.join(5)
+    assert Gate(slots=1, per_key=1, wait_s=0).open_share == 1  # one slot: theirs too
+
+
 def test_a_waiting_request_is_admitted_when_a_slot_frees():
     gate = Gate(slots=1, per_key=1, wait_s=5.0)
     release, holder = holding(gate, "a")

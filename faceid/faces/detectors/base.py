@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -80,9 +79,10 @@ class Detector(ABC):
 
     def __init__(self, max_side: int = 640) -> None:
         self.max_side = max_side
-        # Only a concurrent detector is called from the shared pool's OS threads, so only
-        # its lock must be native; any other keeps a lock gevent can wait on.
-        self._lock = native.lock() if self.concurrent else threading.Lock()
+        # Detection runs on OS threads (the shared pool's, or off a gevent worker's loop:
+        # :func:`.native.off_loop`), so the lock must be native: a gevent lock waited on
+        # from a second OS thread never wakes it.
+        self._lock = native.lock()
 
     def detect(
         self, image: np.ndarray, largest_only: bool = False, small_faces: bool = True
