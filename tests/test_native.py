@@ -89,14 +89,11 @@ print(json.dumps({
 """
 
 
-@needs_faces
-def test_gevent_worker_detects_frames_on_two_os_threads():
-    """Under gevent's monkey-patching, three video requests at once share two OS threads
-    other than the event loop's and give the same faces as without gevent; image requests
-    detected on the event loop meanwhile are answered; a frame that fails raises in its
-    request, and gevent prints no traceback of its own."""
+def in_patched_process(script: str, *args: object) -> tuple[dict, str]:
+    """What a script run in a fresh process that gevent patches printed last (JSON), and
+    its stderr."""
     run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(CLIP), str(PHOTO), str(MODELS_DIR)],
+        [sys.executable, "-c", script, *map(str, args)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -104,7 +101,16 @@ def test_gevent_worker_detects_frames_on_two_os_threads():
         check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    patched = json.loads(run.stdout.strip().splitlines()[-1])
+    return json.loads(run.stdout.strip().splitlines()[-1]), run.stderr
+
+
+@needs_faces
+def test_gevent_worker_detects_frames_on_two_os_threads():
+    """Under gevent's monkey-patching, three video requests at once share two OS threads
+    other than the event loop's and give the same faces as without gevent; image requests
+    detected on the event loop meanwhile are answered; a frame that fails raises in its
+    request, and gevent prints no traceback of its own."""
+    patched, stderr = in_patched_process(SCRIPT, CLIP, PHOTO, MODELS_DIR)
     pipe = load_pipeline(pipeline_config())
     kept, sampled = video_faces(pipe, CLIP.read_bytes(), VideoLimits(), {})
     boxes = [[k.index, *k.face.xywh()] for k in kept]
@@ -113,7 +119,7 @@ def test_gevent_worker_detects_frames_on_two_os_threads():
     assert patched["videos"] == [[sampled, boxes]] * 3
     assert patched["images"] == [2] * 6
     assert patched["failure"] == "error"  # cv2.error, from the frame of the wrong type
-    assert "failed with" not in run.stderr and "Traceback" not in run.stderr
+    assert "failed with" not in stderr and "Traceback" not in stderr
 
 
 def test_native_primitives_are_the_standard_ones_without_gevent():
@@ -183,16 +189,7 @@ def test_work_off_the_loop_shares_locks_across_os_threads_and_raises_in_its_requ
     detector's and the predictor's locks are native (a gevent lock waited on from a
     second OS thread never wakes it: requests hung), and an error raised there is raised
     in its own request, with no traceback printed by gevent's hub."""
-    run = subprocess.run(
-        [sys.executable, "-c", OFF_LOOP, str(PHOTO), str(MODELS_DIR)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result, stderr = in_patched_process(OFF_LOOP, PHOTO, MODELS_DIR)
     assert result["done"] == [True] * 4
     assert result["values"] == [[68] * 40] * 3 + ["InvalidImage"]
-    assert "Traceback" not in run.stderr
+    assert "Traceback" not in stderr
