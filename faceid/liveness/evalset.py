@@ -132,24 +132,29 @@ def attempts(folder: Path) -> Iterator[Attempt]:
         yield Attempt("repeat", "one frame, 3 s", actions, repeated)
 
 
-#: (second, action) of the motions in PERSON_CLIP that :func:`paced` plays to a schedule:
-#: the first frame past the turn's yaw, the blink's closed frame (as the service reads them).
-PACED = ((9.13, "turn_left"), (11.22, "blink"), (11.72, "turn_right"))
+#: (time, action) of the motions the paced clip replays in PERSON_CLIP: each time is the frame
+#: the service reads the event on (a turn's first frame past its yaw, a blink's closed frame).
+#: (The blink at 11.25 s is left out: the eyes stay half closed through the turn after it,
+#: so no still frame with open eyes follows it to hold while the person awaits a cue.)
+PACED = ((9.167, "turn_left"), (11.75, "turn_right"), (12.917, "blink"))
 PACED_LEAD_S = 0.6  # each motion lands this long after its cue: the person's reaction
 PACED_ONSET_S = 0.4  # and is played at its own speed for this long before it lands
+PACED_SETTLE_S = 0.1  # and this long after (a blink reopens; a turn starts back)
 
 
 def paced(frames: list[np.ndarray], fps: float, cues: list[float]) -> list[np.ndarray]:
     """PERSON_CLIP's frames played so that each motion of :data:`PACED` lands
     :data:`PACED_LEAD_S` after its cue, as a person answering those cues would move: each
-    motion is played at its own speed from :data:`PACED_ONSET_S` before it lands (a head
-    turning is the person's own), the stillness between two motions faster or slower;
-    from :data:`PACED_LEAD_S` before the first motion to 1.8 s after the last. The clip's
-    timeline starts at the first cue."""
+    motion is played at its own speed from :data:`PACED_ONSET_S` before it lands to
+    :data:`PACED_SETTLE_S` after (a head turning, an eye closing, are the person's own),
+    the stillness between two motions faster or slower; from :data:`PACED_LEAD_S` before
+    the first motion to 1.8 s after the last. The clip's timeline starts at the first cue;
+    cues at least :data:`PACED_ONSET_S` + :data:`PACED_SETTLE_S` apart."""
     anchors_u, anchors_t = [0.0], [PACED[0][0] - PACED_LEAD_S]
     for cue, (event, _) in zip(cues, PACED, strict=True):
-        anchors_u += [cue + PACED_LEAD_S - PACED_ONSET_S, cue + PACED_LEAD_S]
-        anchors_t += [event - PACED_ONSET_S, event]
+        lands = cue + PACED_LEAD_S
+        anchors_u += [lands - PACED_ONSET_S, lands + PACED_SETTLE_S]
+        anchors_t += [event - PACED_ONSET_S, event + PACED_SETTLE_S]
     out = []
     for k in range(int((cues[-1] + PACED_LEAD_S + 1.8) * fps)):
         u = k / fps
