@@ -311,14 +311,13 @@ def test_presentation_attacks_fail_and_genuine_answers_open(tmp_path):
     first = people["man, blue screen, 24 fps"]  # the hand-picked cuts of the first clip
     assert first["attempts"] >= 9
     assert first["attempts"] - first["accepted"] <= 0.1 * first["attempts"], result["rows"]
-    # The genuine cuts of the other four people, judged timed on the cues their motions
-    # answer: 4 refusals of the 67 decided at dlib's former standard level (0.937,
-    # bench/LIVENESS.md), 5 at the level fitted on LFW (0.941: one witness frame of a
-    # matted clip falls under it, face_changed), BPCER 7.5%; no person above 12.5%, and 2
-    # refunded retry_slower (BPNRR 2.9%). The target of 5% overall is not met; what is
-    # held here is no person above 20% and no more than those 5 refusals.
+    # Every genuine cut, judged timed on the cues its motions answer: none of the 66
+    # decided is refused (bench/LIVENESS.md), 3 are refunded (2 retry_slower, 1
+    # retry_in_view: BPNRR 4.3%). Held here: BPCER at most 5% over all, no person above 20%.
     refused = sum(c["attempts"] - c["accepted"] - c["retry"] for c in people.values())
-    assert refused <= 5, [row for row in result["rows"] if row[0] == "genuine" and not row[3]]
+    decided = sum(c["attempts"] - c["retry"] for c in people.values())
+    failed = [row for row in result["rows"] if row[0] == "genuine" and not row[3]]
+    assert refused <= 0.05 * decided, failed
     for person, counts in people.items():
         answered = counts["attempts"] - counts["retry"]
         assert counts["attempts"] - counts["accepted"] - counts["retry"] <= 0.2 * answered, (
@@ -433,26 +432,38 @@ def test_a_challenge_spent_on_bad_input_is_a_failure(acme):
     assert client.post(f"/v1/locks/{lock['id']}/challenges", headers=door).status_code == 429
 
 
+THIN_EVIDENCE = [
+    # a right turn, then a left one seen in one frame
+    ("turns_both_ways_matted_b.mp4", False, (8.6, 9.8), "turn_right,turn_left", "retry_slower"),
+    # a right turn to profile: the face is found in 7 of the 18 frames
+    ("turns_both_ways_matted_a.mp4", True, (5.3, 7.0), "turn_right", "retry_in_view"),
+]
+
+
 @needs_faces
 @pytest.mark.slow
-def test_a_turn_too_fast_to_judge_is_refunded_but_uses_its_challenge(store_config):
+@pytest.mark.parametrize(("clip", "mirror", "span", "actions", "reason"), THIN_EVIDENCE)
+def test_evidence_too_thin_to_judge_is_refunded_but_uses_its_challenge(
+    store_config, clip, mirror, span, actions, reason
+):
     """A real turn the frame rate cannot follow (one frame past the turn's yaw, in a 10 fps
-    clip) answers ``retry_slower``: the attempt is refunded, so the owner is not locked out
-    for the camera's frame rate, and the challenge is used up, so it cannot be answered
-    again with a better clip."""
+    clip) answers ``retry_slower``, and a real clip whose face is found in too few frames
+    ``retry_in_view``: the attempt is refunded, so the owner is not locked out for the
+    camera's frame rate or a head turned to profile, and the challenge is used up, so it
+    cannot be answered again with a better clip."""
     from faceid.liveness.evalset import person_frames
     from faceid.liveness.genuine import PEOPLE, cut
 
     app = make_app(
         **store_config,
-        FACEID_CHALLENGE_ACTIONS="turn_right,turn_left",
+        FACEID_CHALLENGE_ACTIONS=actions,
         FACEID_CHALLENGE_SCHEDULE="off",  # a recorded clip, judged for its motion alone
     )
     store = services(app).store
     admin = {"Authorization": f"Bearer {create_key(store, 'acme', 'admin')[1]}"}
     door = {"Authorization": f"Bearer {create_key(store, 'acme', 'unlock')[1]}"}
     client = app.test_client()
-    person = next(p for p in PEOPLE if p.clip == "turns_both_ways_matted_b.mp4")
+    person = next(p for p in PEOPLE if p.clip == clip)
     frames, fps = person_frames(LIVENESS, person, False)
     subject = client.post("/v1/subjects", json={"name": person.name}, headers=admin).json["id"]
     enrol = client.post(
@@ -463,12 +474,13 @@ def test_a_turn_too_fast_to_judge_is_refunded_but_uses_its_challenge(store_confi
     assert enrol.status_code == 201, enrol.json
     lock = client.post("/v1/locks", json={"name": "front"}, headers=admin).json["id"]
     client.put(f"/v1/locks/{lock}/grants/{subject}", headers=admin)
-    video = encode(cut(frames, fps, 8.6, 9.8), fps)  # a right turn, then a one-frame left
+    played = person_frames(LIVENESS, person, mirror)[0]
+    video = encode(cut(played, fps, *span), fps)
     for _ in range(6):  # more than the lock's 5 attempts: none of them is counted
         challenge = client.post(f"/v1/locks/{lock}/challenges", headers=door)
         assert challenge.status_code == 201, challenge.json
         r = unlock(client, lock, door, video, challenge.json["challenge_id"])
-        assert r.json["verdict"] == "locked" and r.json["reason"] == "retry_slower", r.json
+        assert r.json["verdict"] == "locked" and r.json["reason"] == reason, r.json
     audit = client.get("/v1/audit", headers=admin).json["items"]
     assert not [e for e in audit if e["action"] == "attempts.refused"]
     # the refunded challenge is spent all the same (and answering it again is a failure)

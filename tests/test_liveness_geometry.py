@@ -124,3 +124,33 @@ def test_swings_follow_the_head_from_wherever_it_starts():
     yaw = [-25, -24, -20, -5, 10, 22, 24, 20, 5, -10, -20, -21]
     assert swings(yaw) == [(0, 5), (5, 11)]  # the median of three frames: 22 at 5 and 6
     assert swings([0, 3, -2, 4, 1, -3, 2]) == []  # jitter is no swing
+
+
+def turns_of(yaw):
+    """The turn events of a head whose yaw reads ``yaw`` at 10 fps, every frame well off
+    the reference's plane (a real head's depth), eyes open."""
+    from faceid.liveness.actions import Reading, events
+
+    found = [Reading(i / 10, y, 0.0, 0.3, 0.3, 0.8, 90.0) for i, y in enumerate(yaw)]
+    return [(round(t, 1), name) for t, name in events(found)]
+
+
+def test_one_misread_frame_does_not_turn_a_turn_around():
+    # A real right turn to profile and back, then left (turns_both_ways_matted_a 4.1-7 s):
+    # near profile the landmarks misread one frame (-41 among 60s). The swing is found on
+    # the smoothed yaw, and so is its side: a left turn, not a right one.
+    yaw = [38, 27.5, -24.1, -36, -45.2, -46.1, -66.7, -36, -59.5, -67.2, -59.4, -42.5]
+    yaw += [-33.8, -18.1, 10.8, 33.5, 59.9, -41.4, 56.3]
+    assert turns_of(yaw) == [(0.2, "turn_right"), (1.5, "turn_left")]
+
+
+def test_a_head_coming_back_past_the_camera_by_a_frame_makes_no_turn():
+    # back from a left turn, one frame 12.6 degrees to the right: an overshoot, no turn
+    yaw = [0, 15, 30, 40, 30, 15, 0, -12.6, -8, -5, 0, 0]
+    assert turns_of(yaw) == [(0.1, "turn_left")]
+
+
+def test_a_turn_seen_in_one_frame_is_too_fast_to_judge():
+    # turns_both_ways_matted_b 8.6-9.8 s: a right turn, then a left flick of one frame
+    yaw = [45.6, 30.4, -16.4, -23.6, -18.4, -2.9, -0.3, -10.8, -20.1, -12.1, 38.9, 4.7]
+    assert turns_of(yaw) == [(0.2, "turn_right"), (1.0, "thin:turn_left")]

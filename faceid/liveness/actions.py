@@ -16,7 +16,8 @@ cuts (a tilted photo of a slightly turned face fools the landmarks, 0.14-0.17, n
 texture, 0.01; a shaken photo's blurred flow fools the texture, 0.39-0.42, not the
 landmarks, 0.040-0.056).
 
-A **turn** is a swing of the head (:func:`swings`) of at least :data:`TURN_DELTA`
+A **turn** is a swing of the head (:func:`swings`, on the yaw :func:`smoothed` over three
+frames) of at least :data:`TURN_DELTA`
 degrees that ends turned by :data:`TURN_YAW` or more to one side, measured from wherever
 the head was: a clip may start with the head already turned, and a head seen turned to
 its right that turns to its left passes the camera on the way. The turn is judged on the
@@ -96,13 +97,21 @@ def readings(
     return found
 
 
-def swings(yaw: Sequence[float], delta: float = TURN_DELTA) -> list[tuple[int, int]]:
-    """(start, end) frame indices of the head's swings of ``delta`` degrees or more, in
-    order and alternating in direction (a zigzag of the yaw, median of three frames):
-    where the head went, from wherever it was, whatever its start."""
+def smoothed(yaw: Sequence[float]) -> np.ndarray:
+    """The yaw, each frame's the median of it and its two neighbours (the first and last
+    kept): what the head did, without one frame's misread (landmarks fitted on a face near
+    profile can read it as frontal)."""
     y = np.asarray(yaw, dtype=np.float64)
     if len(y) >= 3:
         y = np.r_[y[0], np.median(np.c_[y[:-2], y[1:-1], y[2:]], axis=1), y[-1]]
+    return y
+
+
+def swings(yaw: Sequence[float], delta: float = TURN_DELTA) -> list[tuple[int, int]]:
+    """(start, end) frame indices of the head's swings of ``delta`` degrees or more, in
+    order and alternating in direction (a zigzag of the :func:`smoothed` yaw):
+    where the head went, from wherever it was, whatever its start."""
+    y = smoothed(yaw)
     out: list[tuple[int, int]] = []
     if len(y) < 2:
         return out
@@ -144,19 +153,28 @@ def _judge_turn(run: Sequence[Reading], kind: str) -> str:
 
 def _turns(found: Sequence[Reading]) -> list[tuple[float, str]]:
     """Each swing that ends turned by :data:`TURN_YAW` or more to its side, judged on its
-    frames past that yaw (until the next swing starts)."""
-    yaw = [r.yaw for r in found]
-    found_swings = swings(yaw)
+    frames past that yaw (until the next swing starts). A swing the smoothing stops short
+    of that yaw, one of whose own frames reaches past it and :data:`TURN_DELTA` beyond the
+    swing's end, is a turn seen in one frame: too fast to judge (:data:`THIN`)."""
+    raw = [r.yaw for r in found]
+    yaw = smoothed(raw)  # as the swings were found on
+    found_swings = swings(raw)
     out: list[tuple[float, str]] = []
     for n, (start, end) in enumerate(found_swings):
         sign = 1.0 if yaw[end] > yaw[start] else -1.0
-        if sign * yaw[end] < TURN_YAW:
-            continue  # back towards the camera, not a turn
-        stop = found_swings[n + 1][1] if n + 1 < len(found_swings) else len(found)
-        run = [r for r in found[start : stop + 1] if sign * r.yaw >= TURN_YAW]
         kind = "turn_left" if sign > 0 else "turn_right"
-        first = next(r for r in found[start : end + 1] if sign * r.yaw >= TURN_YAW)
-        out.append((first.time_s, _judge_turn(run, kind)))
+        stop = found_swings[n + 1][1] if n + 1 < len(found_swings) else len(found) - 1
+        if sign * yaw[end] < TURN_YAW:  # back towards the camera, or a flick
+            flick = [
+                i
+                for i in range(start, end + 1)
+                if sign * raw[i] >= TURN_YAW and sign * (raw[i] - yaw[end]) >= TURN_DELTA
+            ]
+            if flick:
+                out.append((found[flick[0]].time_s, THIN + kind))
+            continue
+        past = [i for i in range(start, stop + 1) if sign * yaw[i] >= TURN_YAW]
+        out.append((found[past[0]].time_s, _judge_turn([found[i] for i in past], kind)))
     return out
 
 

@@ -5,7 +5,9 @@ crop, cheap to search) and in the whole frame only when it is not there. It refu
 clip whose face jumps between two frames (:func:`_jumped`, ``face_changed``: a cut to another face)
 or is missing for more than :data:`MAX_GAP_S` between two frames that show it (``face_lost``: the
 face left, and something may have come back); a clip that ends with the face gone (turned to
-profile, say) is judged on the frames that had it.
+profile, say) is judged on the frames that had it; one with fewer than :data:`MIN_FRAMES` frames
+showing the face is too little to judge (``retry_in_view``: the person is asked to try
+again, turning less far).
 :func:`analyse` turns the tracked landmarks into events (:mod:`.actions`), judges them
 against the challenge (:mod:`.challenge`) and names the frames identity rests on: the
 most frontal ones to match, and witnesses (each action, both sides of every gap, one per
@@ -23,7 +25,7 @@ import numpy as np
 from ..faces.detectors.base import Face, make_face
 from ..faces.media import Frame
 from ..faces.pipeline import Pipeline
-from .actions import OPEN, Reading, events, readings, reference
+from .actions import OPEN, Reading, events, readings, reference, smoothed
 from .challenge import judge
 from .geometry import interocular
 from .landmarks import Landmarks68
@@ -31,6 +33,7 @@ from .parallax import parallax
 
 MAX_GAP_S = 1.0  # longest stretch without the face
 MIN_FRAMES = 8  # frames with the face a clip needs
+IN_VIEW = "retry_in_view"  # fewer: no evidence either way (a head turned to profile, say)
 MIN_IOU = 0.3  # overlap of the face's boxes in two frames in a row, or else
 MAX_SHIFT = 0.75  # their centres at most this many box sides apart
 MAX_GROWTH = 2.0  # and their sides at most this many times each other
@@ -55,7 +58,7 @@ class Tracked:
 class Analysis:
     """A clip's verdict on liveness (``reason`` None: the challenge was answered), its
     events (seconds after its first frame), the frames identity rests on, and the yaw read
-    on each tracked frame (by frame index)."""
+    on each tracked frame (by frame index; smoothed over three frames)."""
 
     reason: str | None
     events: list[tuple[float, str]] = field(default_factory=list)
@@ -110,7 +113,7 @@ def track(
     pipe: Pipeline, landmarks: Landmarks68, frames: Sequence[Frame]
 ) -> tuple[list[Tracked], list[int], str | None]:
     """The face in each frame where it is found, the positions in that list after which
-    frames went missing, and ``face_lost``/``face_changed`` or None."""
+    frames went missing, and ``face_lost``/``face_changed``/``retry_in_view`` or None."""
     found: list[Tracked] = []
     gaps: list[int] = []
     missed = False
@@ -133,8 +136,8 @@ def track(
         points = landmarks(frame.image, face.box)
         found.append(Tracked(frame.index, frame.time_s, frame.image, face, points))
         last_time, missed = frame.time_s, False
-    if len(found) < MIN_FRAMES:  # a face that leaves for good after enough frames is no
-        return found, gaps, "face_lost"  # refusal: whatever it did is judged on them
+    if len(found) < MIN_FRAMES:  # too little to judge; a face that leaves for good after
+        return found, gaps, IN_VIEW  # enough frames is judged on them
     return found, gaps, None
 
 
@@ -143,12 +146,13 @@ def _witnesses(
     gaps: Sequence[int],
     seen: Sequence[tuple[float, str]],
     ref: int,
-    read: Sequence[Reading],
+    yaw: Sequence[float],
 ) -> list[Tracked]:
     """Frames that must all show one person: the reference, each event's, both sides of
     every gap, every :data:`WITNESS_EVERY` th frame and the first frame of every second;
-    frames turned further than :data:`WITNESS_YAW` are left out (a face seen near profile
-    does not embed as the same person; the box's continuity still follows it)."""
+    frames turned (``yaw``, smoothed) further than :data:`WITNESS_YAW` are left out (a face
+    seen near profile does not embed as the same person; the box's continuity still
+    follows it)."""
     times = [t.time_s for t in found]
     picked = {int(np.searchsorted(times, time_s)) for time_s, _ in seen}
     picked |= {i for gap in gaps for i in (gap, gap + 1)}
@@ -159,17 +163,17 @@ def _witnesses(
             picked.add(i)
             second = int(tracked.time_s)
     picked.add(len(found) - 1)
-    picked = {i for i in picked if i < len(found) and abs(read[i].yaw) <= WITNESS_YAW}
+    picked = {i for i in picked if i < len(found) and abs(yaw[i]) <= WITNESS_YAW}
     return [found[i] for i in sorted(picked | {ref})]
 
 
-def _best(found: Sequence[Tracked], read: Sequence[Reading]) -> list[Tracked]:
-    """The most frontal frames with open eyes."""
+def _best(found: Sequence[Tracked], read: Sequence[Reading], yaw: Sequence[float]) -> list[Tracked]:
+    """The most frontal frames (``yaw``, smoothed) with open eyes."""
     median = float(np.median([r.openness for r in read]))
     open_eyes = [i for i, r in enumerate(read) if r.openness >= OPEN * median] or list(
         range(len(read))
     )
-    ranked = sorted(open_eyes, key=lambda i: abs(read[i].yaw) + abs(read[i].pitch) / 2)
+    ranked = sorted(open_eyes, key=lambda i: abs(yaw[i]) + abs(read[i].pitch) / 2)
     return [found[i] for i in sorted(ranked[:BEST_FRAMES])]
 
 
@@ -192,9 +196,10 @@ def analyse(
     moved = parallax([t.image for t in found], found[ref].face.box, ref, interocular(points[ref]))
     read = readings(points, [t.time_s for t in found], width, height, moved)
     seen = events(read)
-    witnesses = _witnesses(found, gaps, seen, ref, read)
+    yaw = [float(y) for y in smoothed([r.yaw for r in read])]
+    witnesses = _witnesses(found, gaps, seen, ref, yaw)
     start = frames[0].time_s
     timeline = [(round(t - start, 3), kind) for t, kind in seen]
     reason = judge(actions, timeline, found[-1].time_s - start, cues)
-    yaw = {t.index: r.yaw for t, r in zip(found, read, strict=True)}
-    return Analysis(reason, timeline, _best(found, read), witnesses, yaw)
+    turned = {t.index: float(y) for t, y in zip(found, yaw, strict=True)}
+    return Analysis(reason, timeline, _best(found, read, yaw), witnesses, turned)

@@ -78,7 +78,8 @@ PEOPLE = [
     Person(
         "woman, close up, reversed",
         "turn_right_woman_closeup.mp4",
-        ((1.2, "blink"), (4.1, "turn_right"), (7.5, "blink")),
+        # the first blink's eyes start closing at 0.95 s (closed most at 1.18 s)
+        ((0.95, "blink"), (4.1, "turn_right"), (7.5, "blink")),
         (0.0, 3.5),
         reverse=True,
         max_actions=3,

@@ -21,7 +21,7 @@ from ..faces.decoder import VideoLimits
 from ..faces.media import decode_video, video_limits
 from ..faces.native import off_loop
 from ..liveness import challenge as challenges
-from ..liveness.clip import Analysis, Tracked, analyse
+from ..liveness.clip import IN_VIEW, Analysis, Tracked, analyse
 from ..liveness.landmarks import shared_landmarks
 from ..settings import Settings
 from ..store import Challenge, Lock
@@ -32,8 +32,9 @@ from .samples import Sample, assessed
 from .verdicts import decide, verdict
 
 #: Refusals for evidence too thin to judge (a turn too fast for the frame rate, a face
-#: too small to read depth on): the challenge is used up, the attempt refunded.
-RETRY = frozenset(challenges.RETRY.values())
+#: too small to read depth on, too few frames showing the face): the challenge is used
+#: up, the attempt refunded.
+RETRY = frozenset({*challenges.RETRY.values(), IN_VIEW})
 TURNED_YAW = 20.0  # degrees of yaw past which a witness is held to the same-person floor
 
 

@@ -218,6 +218,7 @@ UnlockReason = Literal[
     "clip_too_long",
     "retry_slower",
     "retry_closer",
+    "retry_in_view",
 ]
 
 

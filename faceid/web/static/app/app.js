@@ -30,6 +30,7 @@ const REASONS = {
   clip_too_long: "Locked: the clip is longer than the challenge is old (a recording?).",
   retry_slower: "Not counted: turn more slowly, so the camera can follow. Ask for a new challenge.",
   retry_closer: "Not counted: come closer to the camera. Ask for a new challenge.",
+  retry_in_view: "Not counted: your face was hardly seen. Turn about 30 degrees, no further. Ask for a new challenge.",
 };
 
 const CUES = {
