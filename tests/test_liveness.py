@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from faceid.errors import ConfigError
@@ -38,7 +39,7 @@ from faceid.liveness.challenge import (
 from faceid.liveness.evalset import PERSON_CLIP, encode, read_clip
 from faceid.lock.keys import create_key
 
-from .conftest import FACES, ROOT, SHARED, make_app, needs_faces, services
+from .conftest import FACES, ROOT, SHARED, error_code, make_app, needs_faces, services
 
 LIVENESS = FACES / "liveness"
 
@@ -240,6 +241,27 @@ def test_a_challenge_is_issued_to_the_door_for_its_lock(acme):
 def unlock(client, lock_id, door, video: bytes, challenge_id: str):
     data = {"video": (io.BytesIO(video), "clip.mp4"), "challenge_id": challenge_id}
     return client.post(f"/v1/locks/{lock_id}/unlock", data=data, headers=door)
+
+
+def test_a_faceless_answer_is_a_failure_so_challenges_cannot_be_redrawn_for_free(store_config):
+    """A door that covers its lens (or films a wall) after reading a challenge's cues, to
+    draw another until one suits a recording, fails each time (``face_lost``, not a
+    refunded retry): the lock's 5 attempts are spent and the next challenge is refused.
+    (The schedule is off so that the clip is judged at once, whatever its length.)"""
+    app = make_app(**store_config, FACEID_CHALLENGE_SCHEDULE="off")
+    store = services(app).store
+    admin = {"Authorization": f"Bearer {create_key(store, 'acme', 'admin')[1]}"}
+    door = {"Authorization": f"Bearer {create_key(store, 'acme', 'unlock')[1]}"}
+    client = app.test_client()
+    lock = client.post("/v1/locks", json={"name": "front"}, headers=admin).json
+    wall = encode([np.full((360, 480, 3), 128, np.uint8)] * 45, 15.0)
+    for _ in range(5):
+        challenge = client.post(f"/v1/locks/{lock['id']}/challenges", headers=door)
+        assert challenge.status_code == 201, challenge.json
+        r = unlock(client, lock["id"], door, wall, challenge.json["challenge_id"])
+        assert r.json["verdict"] == "locked" and r.json["reason"] == "face_lost", r.json
+    refused = client.post(f"/v1/locks/{lock['id']}/challenges", headers=door)
+    assert refused.status_code == 429 and error_code(refused) == "too_many_attempts"
 
 
 @needs_faces

@@ -154,3 +154,22 @@ def test_a_turn_seen_in_one_frame_is_too_fast_to_judge():
     # turns_both_ways_matted_b 8.6-9.8 s: a right turn, then a left flick of one frame
     yaw = [45.6, 30.4, -16.4, -23.6, -18.4, -2.9, -0.3, -10.8, -20.1, -12.1, 38.9, 4.7]
     assert turns_of(yaw) == [(0.2, "turn_right"), (1.0, "thin:turn_left")]
+
+
+def test_one_misread_frame_drops_no_witness():
+    """A frame is left out of the witnesses (the frames that must all show one person) only
+    when it is turned past 40 degrees both as read and smoothed: a frontal frame read
+    between two turned ones (a face cut in?) stays one, and so does a frame whose yaw is
+    not a number."""
+    from faceid.liveness.actions import smoothed
+    from faceid.liveness.clip import Tracked, _witnesses
+
+    raw = [0.0, 0.0, 50.0, 55.0, 0.0, 55.0, 50.0, float("nan"), 0.0, 0.0]
+    found = [Tracked(i, i / 10, None, None, None) for i in range(len(raw))]  # type: ignore[arg-type]
+    yaw = [float(y) for y in smoothed(raw)]
+    every = [(t.time_s, "blink") for t in found]  # an event on each frame: all candidates
+    kept = {t.index for t in _witnesses(found, [], every, 0, yaw, raw)}
+    # smoothed [0, 0, 50, 50, 55, 50, nan, nan, nan, 0]
+    assert 4 in kept  # smoothed to 55, read as 0
+    assert {6, 7, 8} <= kept  # a smoothed or read yaw that is not a number
+    assert not {2, 3, 5} & kept  # turned past 40, both ways

@@ -6,8 +6,10 @@ clip whose face jumps between two frames (:func:`_jumped`, ``face_changed``: a c
 or is missing for more than :data:`MAX_GAP_S` between two frames that show it (``face_lost``: the
 face left, and something may have come back); a clip that ends with the face gone (turned to
 profile, say) is judged on the frames that had it; one with fewer than :data:`MIN_FRAMES` frames
-showing the face is too little to judge (``retry_in_view``: the person is asked to try
-again, turning less far).
+showing the face is too little to judge: ``retry_in_view`` (refunded: the person is asked
+to try again, turning less far) when a face was followed through :data:`MIN_SEEN` frames
+and left the picture turned by :data:`AWAY_YAW` or more, ``face_lost`` (a failure: no
+face, or a lens covered, buys no new challenge) otherwise.
 :func:`analyse` turns the tracked landmarks into events (:mod:`.actions`), judges them
 against the challenge (:mod:`.challenge`) and names the frames identity rests on: the
 most frontal ones to match, and witnesses (each action, both sides of every gap, one per
@@ -27,13 +29,14 @@ from ..faces.media import Frame
 from ..faces.pipeline import Pipeline
 from .actions import OPEN, Reading, events, readings, reference, smoothed
 from .challenge import judge
-from .geometry import interocular
+from .geometry import head_pose, interocular
 from .landmarks import Landmarks68
 from .parallax import parallax
 
 MAX_GAP_S = 1.0  # longest stretch without the face
 MIN_FRAMES = 8  # frames with the face a clip needs
-IN_VIEW = "retry_in_view"  # fewer: no evidence either way (a head turned to profile, say)
+IN_VIEW = "retry_in_view"  # fewer, from a head that turned out of sight: try again
+MIN_SEEN, AWAY_YAW = 3, 30.0  # frames, and degrees of yaw at the last one, of such a head
 MIN_IOU = 0.3  # overlap of the face's boxes in two frames in a row, or else
 MAX_SHIFT = 0.75  # their centres at most this many box sides apart
 MAX_GROWTH = 2.0  # and their sides at most this many times each other
@@ -137,8 +140,17 @@ def track(
         found.append(Tracked(frame.index, frame.time_s, frame.image, face, points))
         last_time, missed = frame.time_s, False
     if len(found) < MIN_FRAMES:  # too little to judge; a face that leaves for good after
-        return found, gaps, IN_VIEW  # enough frames is judged on them
+        return found, gaps, IN_VIEW if _turned_away(found) else "face_lost"  # enough is judged
     return found, gaps, None
+
+
+def _turned_away(found: Sequence[Tracked]) -> bool:
+    """Whether a face followed through at least :data:`MIN_SEEN` frames was turned by
+    :data:`AWAY_YAW` degrees or more when it was last seen (it turned out of sight)."""
+    if len(found) < MIN_SEEN:
+        return False
+    height, width = found[-1].image.shape[:2]
+    return bool(abs(head_pose(found[-1].points, width, height)[0]) >= AWAY_YAW)
 
 
 def _witnesses(
@@ -147,12 +159,14 @@ def _witnesses(
     seen: Sequence[tuple[float, str]],
     ref: int,
     yaw: Sequence[float],
+    raw: Sequence[float],
 ) -> list[Tracked]:
     """Frames that must all show one person: the reference, each event's, both sides of
     every gap, every :data:`WITNESS_EVERY` th frame and the first frame of every second;
-    frames turned (``yaw``, smoothed) further than :data:`WITNESS_YAW` are left out (a face
-    seen near profile does not embed as the same person; the box's continuity still
-    follows it)."""
+    frames turned further than :data:`WITNESS_YAW` both as read (``raw``) and smoothed
+    (``yaw``) are left out (a face seen near profile does not embed as the same person; the
+    box's continuity still follows it), so one frame's misread drops no witness. A frame
+    whose yaw is not a number stays a witness."""
     times = [t.time_s for t in found]
     picked = {int(np.searchsorted(times, time_s)) for time_s, _ in seen}
     picked |= {i for gap in gaps for i in (gap, gap + 1)}
@@ -163,7 +177,8 @@ def _witnesses(
             picked.add(i)
             second = int(tracked.time_s)
     picked.add(len(found) - 1)
-    picked = {i for i in picked if i < len(found) and abs(yaw[i]) <= WITNESS_YAW}
+    picked = {i for i in picked if i < len(found)}
+    picked -= {i for i in picked if abs(yaw[i]) > WITNESS_YAW and abs(raw[i]) > WITNESS_YAW}
     return [found[i] for i in sorted(picked | {ref})]
 
 
@@ -173,7 +188,12 @@ def _best(found: Sequence[Tracked], read: Sequence[Reading], yaw: Sequence[float
     open_eyes = [i for i, r in enumerate(read) if r.openness >= OPEN * median] or list(
         range(len(read))
     )
-    ranked = sorted(open_eyes, key=lambda i: abs(yaw[i]) + abs(read[i].pitch) / 2)
+
+    def off(i: int) -> float:  # how far from frontal; a pose not read ranks last
+        turned = abs(yaw[i]) + abs(read[i].pitch) / 2
+        return turned if np.isfinite(turned) else np.inf
+
+    ranked = sorted(open_eyes, key=off)
     return [found[i] for i in sorted(ranked[:BEST_FRAMES])]
 
 
@@ -197,7 +217,7 @@ def analyse(
     read = readings(points, [t.time_s for t in found], width, height, moved)
     seen = events(read)
     yaw = [float(y) for y in smoothed([r.yaw for r in read])]
-    witnesses = _witnesses(found, gaps, seen, ref, yaw)
+    witnesses = _witnesses(found, gaps, seen, ref, yaw, [r.yaw for r in read])
     start = frames[0].time_s
     timeline = [(round(t - start, 3), kind) for t, kind in seen]
     reason = judge(actions, timeline, found[-1].time_s - start, cues)
