@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import metrics
-from ..errors import InvalidParameter, LivenessRequired, MissingField, NoFace
-from . import attempts, liveness
+from ..errors import InvalidParameter, MissingField, NoFace
+from . import attempts, liveness, policy
 from .catalogue import find_lock
 from .context import Context
 from .samples import faces_from_images, faces_from_video
-from .verdicts import decide, subject_ref, verdict
+from .verdicts import Evidence, subject_ref, visit
 
 #: Frames sampled from an unlock video.
 UNLOCK_VIDEO_FRAMES = 5
@@ -34,7 +34,8 @@ def unlock(
     """A verdict for a door at its level: only granted subjects open it, the frames fused
     so that the visit keeps the level's false-accept rate (:mod:`faceid.faces.fusion`).
     With ``challenge_id`` the video must answer that challenge (:mod:`.liveness`); a lock
-    whose policy is ``challenge`` takes nothing else."""
+    whose policy is ``challenge`` takes nothing else (:mod:`.policy`). Every path ends in
+    :func:`.verdicts.visit`."""
     ctx.caller.check_lock(lock_id)
     lock = find_lock(ctx.store, ctx.org_id, lock_id)
     ctx.check_model()
@@ -42,14 +43,9 @@ def unlock(
         if video is None:
             raise MissingField("Send the clip answering the challenge as one 'video'.")
         return liveness.unlock(ctx, lock, video, challenge_id)
-    if lock.liveness == "challenge":
-        raise LivenessRequired(
-            "This lock requires a live challenge: POST /v1/locks/{id}/challenges, perform the "
-            "actions it lists, and send the clip as 'video' with its 'challenge_id'.",
-            liveness=lock.liveness,
-        )
-    spent = attempts.budgets(ctx, lock_id=lock_id)
-    with attempts.attempt(ctx, spent) as tried:
+    policy.require_challenge(lock)
+
+    def look() -> Evidence:
         dropped: dict[str, int] = {}
         if video is not None:
             samples, _ = faces_from_video(ctx, video, UNLOCK_VIDEO_FRAMES, dropped)
@@ -57,12 +53,9 @@ def unlock(
             samples = faces_from_images(ctx, frames, False, dropped)
         if not samples:
             raise NoFace("No face was found in the frames.", dropped=dropped)
-        subject_id, reason, sims, cut = decide(ctx, lock, samples)
-        tried.outcome = "ok" if subject_id else "fail"
-    detail = {"similarities": [round(s, 4) for s in sims], "threshold": cut, "reason": reason}
-    return verdict(
-        ctx, lock, subject_id, "match" if subject_id else "no_match", len(samples), tried, detail
-    )
+        return Evidence(samples)
+
+    return visit(ctx, lock, look)
 
 
 def identify(ctx: Context, image: bytes, top_k: int) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from . import attempts
 from .context import Context
 from .enrollment import enroll_samples
 from .samples import Sample, assessed
-from .verdicts import decide, verdict
+from .verdicts import Evidence, visit
 
 #: Refusals for evidence too thin to judge (a turn too fast for the frame rate, a face
 #: too small to read depth on, too few frames showing the face): the challenge is used
@@ -211,35 +211,31 @@ def _live(ctx: Context, analysis: Analysis, level: str) -> tuple[list[Sample], s
 
 
 def unlock(ctx: Context, lock: Lock, video: bytes, challenge_id: str) -> dict[str, Any]:
-    """A door's verdict on a clip answering challenge ``challenge_id``."""
-    spent = attempts.budgets(ctx, lock_id=lock.id)
+    """A door's verdict on a clip answering challenge ``challenge_id``: the attempt its
+    issue reserved is the one settled (a used challenge's answer takes a new one)."""
     found, status = ctx.store.take_challenge(
         ctx.org_id, challenge_id, f"lock:{lock.id}", ctx.caller.key_id
     )
     reserved = found.attempt if found is not None and status != "used" else None
-    with attempts.attempt(ctx, spent, reserved, refund_errors=False) as tried:
+
+    def look() -> Evidence:
         detail: dict[str, Any] = {"challenge_id": challenge_id}
-        subject_id, reason, frames_used = None, f"challenge_{status}", 0
-        if found is not None and status == "ok":
-            analysis, frames_read, clip_s = check_clip(ctx, video, found)
-            detail.update(
-                actions=found.actions,
-                cues=found.cues if _timed(ctx, found) else None,
-                events=analysis.events,
-                frames_read=frames_read,
-                clip_s=clip_s,
-            )
-            reason = analysis.reason or "no_match"
-            if analysis.reason is None:
-                best, changed = _live(ctx, analysis, lock.level)
-                reason = changed or reason
-                if changed is None:
-                    subject_id, why, sims, cut = decide(ctx, lock, best)
-                    frames_used = len(best)
-                    detail.update(similarities=[round(s, 4) for s in sims], threshold=cut)
-                    detail["reason"] = why
-        tried.outcome = "ok" if subject_id else "refund" if reason in RETRY else "fail"
-    return verdict(ctx, lock, subject_id, reason, frames_used, tried, detail)
+        if found is None or status != "ok":
+            return Evidence(refused=f"challenge_{status}", detail=detail)
+        analysis, frames_read, clip_s = check_clip(ctx, video, found)
+        detail.update(
+            actions=found.actions,
+            cues=found.cues if _timed(ctx, found) else None,
+            events=analysis.events,
+            frames_read=frames_read,
+            clip_s=clip_s,
+        )
+        if analysis.reason is not None:
+            return Evidence(refused=analysis.reason, retry=analysis.reason in RETRY, detail=detail)
+        best, changed = _live(ctx, analysis, lock.level)
+        return Evidence(best, refused=changed, detail=detail)
+
+    return visit(ctx, lock, look, reserved=reserved, answered=True)
 
 
 def enroll(

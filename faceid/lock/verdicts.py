@@ -1,8 +1,12 @@
-"""What a door is told, and what the audit log keeps: the decision on a visit's faces
-at the lock's level, and the verdict built from it (a stable reason, never a score)."""
+"""One decision path for every door call, frames, video or challenge clip: its budgets
+spent before any face is looked at, the decision on the visit's faces at the lock's level,
+the attempt settled, and the verdict (what the door is told: a stable reason, never a
+score; the audit log keeps the scores)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import metrics
@@ -77,3 +81,40 @@ def verdict(
         **{"reason": result["reason"], **detail},
     )
     return result
+
+
+@dataclass
+class Evidence:
+    """What a door's call showed before anyone is matched: the faces to decide on, or why
+    it is refused unmatched (``refused``: a liveness refusal; ``retry``: one for evidence
+    too thin to judge, refunded), and what the audit log keeps of it."""
+
+    samples: list[Sample] = field(default_factory=list)
+    refused: str | None = None
+    retry: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def visit(
+    ctx: Context,
+    lock: Lock,
+    look: Callable[[], Evidence],
+    *,
+    reserved: str | None = None,
+    answered: bool = False,
+) -> dict[str, Any]:
+    """A door's verdict: an attempt reserved in the key's and the lock's budgets (or the
+    one ``reserved`` when its challenge was issued) before ``look`` gathers the evidence,
+    the faces decided on at the lock's level, the attempt settled (``ok`` on a match,
+    refunded for a retry or for a call that judged nothing, a failure otherwise; with
+    ``answered``, a challenge's answer, a refusal of its input is a failure too)."""
+    spent = attempts.budgets(ctx, lock_id=lock.id)
+    with attempts.attempt(ctx, spent, reserved, refund_errors=not answered) as tried:
+        shown = look()
+        subject_id, reason, frames_used = None, shown.refused or "no_match", 0
+        if shown.refused is None:
+            subject_id, why, sims, cut = decide(ctx, lock, shown.samples)
+            frames_used = len(shown.samples)
+            shown.detail.update(similarities=[round(s, 4) for s in sims], threshold=cut, reason=why)
+        tried.outcome = "ok" if subject_id else "refund" if shown.retry else "fail"
+    return verdict(ctx, lock, subject_id, reason, frames_used, tried, shown.detail)

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from ..errors import LivenessRequired, MissingField
-from ..lock import catalogue, enrollment, liveness
+from ..errors import MissingField
+from ..lock import catalogue, enrollment, liveness, policy
 from .openapi import documented
 from .requests import (
     caller,
@@ -89,19 +89,16 @@ def enroll(subject_id: str) -> Any:
     if bool(video) == bool(images) or len(video) > 1:
         raise MissingField("Send one selfie 'video' or 1..N 'images' (multipart), not both.")
     challenge_id = form_value("challenge_id") or None
-    if challenge_id is None and ctx.settings.enroll_liveness == "challenge":
-        raise LivenessRequired(
-            "Enrolment requires a live challenge: POST /v1/subjects/{id}/challenges, perform "
-            "the actions it lists, and send the clip as 'video' with its 'challenge_id'."
-        )
-    if challenge_id is not None:
-        if not video or len(challenge_id) > 64:
-            raise MissingField("Send the clip answering the challenge as one 'video'.")
-        report = liveness.enroll(ctx, subject_id, video[0], challenge_id, flag("force"))
-    else:
-        report = enrollment.enroll(
-            ctx, subject_id, video=video[0] if video else None, images=images, force=flag("force")
-        )
+    if challenge_id is not None and (not video or len(challenge_id) > 64):
+        raise MissingField("Send the clip answering the challenge as one 'video'.")
+    report = policy.enroll(
+        ctx,
+        subject_id,
+        video=video[0] if video else None,
+        images=images,
+        challenge_id=challenge_id,
+        force=flag("force"),
+    )
     return jsonify(report), 201
 
 
@@ -143,10 +140,6 @@ def replace_face(subject_id: str, face_id: str) -> Any:
     """Replace one template with the face in ``image`` (refused while enrolment requires a
     live challenge: a photo would bypass it)."""
     ctx = context("enroll")
-    if ctx.settings.enroll_liveness == "challenge":
-        raise LivenessRequired(
-            "Enrolment requires a live challenge, so faces are not replaced from photos: "
-            "delete the face and enrol again with a challenge clip."
-        )
+    policy.require_no_challenge(ctx)
     image = one_file("image")
     return jsonify(enrollment.replace_face(ctx, subject_id, face_id, image, force=flag("force")))
