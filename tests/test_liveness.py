@@ -1,140 +1,25 @@
-"""Liveness challenges through the API, and the evaluation in presentation-attack terms.
-
-The evaluation (:mod:`bench.liveness`) runs every attempt of
-:mod:`faceid.liveness.evalset` through the service: genuine answers cut from the real clips
-of five people are measured (the first clip's hand-picked cuts must open: BPCER at most
-10%), and no attack
-of any kind may (APCER 0%): a photo moved as a sheet, real clips replayed against an order they do
-not follow, eyes that move while the head does not, a cut to another person, one frame repeated.
-"""
+"""Liveness challenges through the API: issued to a door for its lock, revealed cue by
+cue, answered once, refused for bad or late answers, and spent from the attempt budgets
+(a refusal is a failure; evidence too thin to judge is refunded)."""
 
 from __future__ import annotations
 
 import io
-import itertools
-import json
-import logging
-import os
-import random
-import subprocess
-import sys
 import time
-from collections import Counter
 
 import numpy as np
 import pytest
 
-from faceid.errors import ConfigError
-from faceid.liveness.actions import TURNS
 from faceid.liveness.challenge import (
     ACTIONS,
     GAP_S,
-    SPREAD_S,
-    draw,
-    every,
-    judge,
-    parse,
-    schedule,
 )
 from faceid.liveness.evalset import PERSON_CLIP, encode, read_clip
 from faceid.lock.keys import create_key
 
-from .conftest import FACES, ROOT, SHARED, error_code, make_app, needs_faces, services
+from .conftest import FACES, error_code, make_app, needs_faces, services
 
 LIVENESS = FACES / "liveness"
-
-
-def test_challenges_are_random_short_and_always_turn():
-    rng = random.Random(1)
-    drawn = [draw(rng) for _ in range(2000)]
-    assert {len(d) for d in drawn} == {4}
-    assert all(any(a in TURNS for a in d) for d in drawn)
-    assert all(a != b for d in drawn for a, b in zip(d, d[1:], strict=False))
-    turns = [[a for a in d if a in TURNS] for d in drawn]
-    assert all(a != b for t in turns for a, b in zip(t, t[1:], strict=False))
-    assert {tuple(t) for t in turns} >= {("turn_left", "turn_right", "turn_left")}
-    assert {a for d in drawn for a in d} == set(ACTIONS)
-    # uniform over every valid challenge: each of the 16 drawn about 2000/16 = 125 times
-    counts = Counter(tuple(d) for d in drawn)
-    assert set(counts) == set(every()) and len(counts) == 16
-    assert min(counts.values()) > 80 and max(counts.values()) < 170
-
-
-def test_cues_come_at_random_gaps():
-    rng = random.Random(2)
-    gaps = [b - a for _ in range(500) for a, b in itertools.pairwise(schedule(4, rng))]
-    assert all(GAP_S[0] <= g <= GAP_S[1] for g in gaps)
-    assert min(gaps) < GAP_S[0] + 0.1 and max(gaps) > GAP_S[1] - 0.1
-    assert schedule(3, rng)[0] == 0.0
-
-
-def test_each_action_counts_only_in_its_window_after_its_cue():
-    """Windows of 0.2-1.2 s after each cue (:data:`faceid.liveness.challenge.WINDOW_S`)."""
-    seen = [(0.5, "turn_left"), (1.5, "blink"), (2.6, "turn_right")]
-    actions = ["turn_left", "blink", "turn_right"]
-    assert judge(actions, seen) is None  # untimed: the order alone
-    assert judge(actions, seen, cues=[0.0, 1.0, 2.0]) is None
-    assert judge(actions, seen, cues=[0.0, 1.0, 2.5]) == "challenge_timing"  # turned early
-    assert judge(actions, seen, cues=[0.0, 1.0, 1.7]) is None
-    assert judge(actions, seen, cues=[0.0, 1.0, 1.3]) == "challenge_timing"  # turned late
-    assert judge(actions, seen, cues=[0.0, 0.2, 2.0]) == "challenge_timing"  # blinked late
-    # a blink before its cue is one nobody asked for: a later one answers
-    blinks = [(0.5, "turn_left"), (0.7, "blink"), (2.0, "blink"), (3.0, "turn_right")]
-    assert judge(actions, blinks, cues=[0.0, 1.5, 2.5]) is None
-    assert judge(actions, blinks[:2] + blinks[3:], cues=[0.0, 1.5, 2.5]) == "challenge_timing"
-
-
-def test_answers_come_at_one_pace():
-    """Each answer inside its window, but 0.5 s after one cue and 1.1 s after another: no
-    person reacts that unevenly within one challenge; a recording's own gaps do
-    (:data:`faceid.liveness.challenge.SPREAD_S`)."""
-    seen = [(0.5, "turn_left"), (1.5, "blink"), (2.6, "turn_right")]
-    actions = ["turn_left", "blink", "turn_right"]
-    assert SPREAD_S == 0.5
-    assert judge(actions, seen, cues=[0.0, 1.0, 2.0]) is None  # 0.5, 0.5 and 0.6 s
-    assert judge(actions, seen, cues=[0.0, 0.9, 1.7]) is None  # 0.5, 0.6 and 0.9 s
-    assert judge(actions, seen, cues=[0.0, 1.0, 1.5]) == "challenge_timing"  # 0.5 ... 1.1 s
-    assert judge(actions, seen, cues=[0.0, 1.3, 1.6]) == "challenge_timing"  # 0.5 ... 1.0 s
-    assert judge(actions, seen) is None  # untimed: the order alone
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "turn_left,jump",
-        "",
-        "blink,turn_left,blink,turn_right,blink",
-        "LEFT",
-        "blink",
-        "blink,blink",
-        "turn_left,blink,turn_left",
-        "turn_left,turn_left",
-    ],
-)
-def test_a_bad_fixed_challenge_stops_the_service(text):
-    with pytest.raises(ConfigError, match="FACEID_CHALLENGE_ACTIONS"):
-        parse(text)
-    if text:
-        with pytest.raises(ConfigError, match="FACEID_CHALLENGE_ACTIONS"):
-            make_app(FACEID_CHALLENGE_ACTIONS=text)
-
-
-def test_a_fixed_challenge_is_warned_about(caplog):
-    with caplog.at_level(logging.WARNING):
-        make_app(FACEID_CHALLENGE_ACTIONS="turn_left,blink")
-    assert "FACEID_CHALLENGE_ACTIONS is set" in caplog.text
-
-
-def test_the_schedule_off_is_warned_about_and_reveals_every_cue(caplog):
-    with caplog.at_level(logging.WARNING):
-        app = make_app(FACEID_CHALLENGE_SCHEDULE="off")
-    assert "FACEID_CHALLENGE_SCHEDULE=off" in caplog.text
-    door = {"Authorization": f"Bearer {create_key(services(app).store, 'acme', 'unlock')[1]}"}
-    admin = {"Authorization": f"Bearer {create_key(services(app).store, 'acme', 'admin')[1]}"}
-    client = app.test_client()
-    lock = client.post("/v1/locks", json={"name": "front"}, headers=admin).json["id"]
-    body = client.post(f"/v1/locks/{lock}/challenges", headers=door).json
-    assert len(body["cues"]) == body["count"] and body["next_cue_in_s"] is None
 
 
 def test_cues_are_revealed_at_their_time(acme):
@@ -309,54 +194,6 @@ def test_bad_challenge_answers(acme, fields, code):
     data = {k: (io.BytesIO(v), "f.bin") if isinstance(v, bytes) else v for k, v in fields.items()}
     r = client.post(f"/v1/locks/{lock['id']}/unlock", data=data, headers=door)
     assert r.status_code == 400 and r.json["error"]["code"] == code
-
-
-@needs_faces
-@pytest.mark.slow
-def test_presentation_attacks_fail_and_genuine_answers_open(tmp_path):
-    """The evaluation script as README runs it (one speed round), read from its JSON."""
-    out = tmp_path / "liveness.json"
-    env = {**os.environ, "FACEID_SHARED": str(SHARED)}
-    command = [sys.executable, "bench/liveness.py", "--rounds", "1", "--draws", "2000"]
-    command += ["--json", str(out)]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "APCER" in done.stdout and "cost of liveness" in done.stdout
-    result = json.loads(out.read_text())
-    kinds = result["kinds"]
-    assert set(kinds) == {"genuine", "photo", "replay", "gaze", "switch", "repeat"}
-    for kind, counts in kinds.items():
-        if kind != "genuine":
-            assert counts["accepted"] == 0, (kind, result["rows"])
-    people = result["people"]
-    assert len(people) >= 5, people  # every real clip whose person turns their head
-    first = people["man, blue screen, 24 fps"]  # the hand-picked cuts of the first clip
-    assert first["attempts"] >= 9
-    assert first["attempts"] - first["accepted"] <= 0.1 * first["attempts"], result["rows"]
-    # Every genuine cut, judged timed on the cues its motions answer: none of the 66
-    # decided is refused (bench/LIVENESS.md), 3 are refunded (2 retry_slower, 1
-    # retry_in_view: BPNRR 4.3%). Held here: BPCER at most 5% over all, no person above 20%.
-    refused = sum(c["attempts"] - c["accepted"] - c["retry"] for c in people.values())
-    decided = sum(c["attempts"] - c["retry"] for c in people.values())
-    failed = [row for row in result["rows"] if row[0] == "genuine" and not row[3]]
-    assert refused <= 0.05 * decided, failed
-    for person, counts in people.items():
-        answered = counts["attempts"] - counts["retry"]
-        assert counts["attempts"] - counts["accepted"] - counts["retry"] <= 0.2 * answered, (
-            person,
-            counts,
-        )
-    # The replay library: four timed actions at one pace let at most 1% of challenges
-    # through at k = 20 (0-0.46% over 10,000 challenges in bench/LIVENESS.md), where the
-    # order alone lets up to 100% through.
-    library = result["replay_library"]
-    assert len(library) >= 5
-    for person, rates in library.items():
-        assert rates["timed k=20"] <= 0.01, (person, rates)
-        assert rates["timed k=5"] <= rates["timed k=20"] + 0.01, (person, rates)
-        if rates["untimed k=20"] > 0.5:
-            assert rates["timed k=20"] <= rates["untimed k=20"] / 10, (person, rates)
-    assert kinds["genuine"]["attempts"] >= 60
 
 
 @needs_faces
