@@ -75,6 +75,29 @@ def upward(graph: grimp.ImportGraph) -> list[str]:
     return sorted(f"{d.importer} -> {d.imported}" for d in illegal)
 
 
+#: Inside ``faces``: the pipeline builds the detectors and embedders (a detector's module
+#: is named by its registry card and imported by name, which the graph does not see), so
+#: nothing under them may import the pipeline or the registry's users above them.
+FACES_LAYERS = [
+    "faceid.faces.pipeline",
+    ("faceid.faces.detectors", "faceid.faces.embedders"),
+]
+
+
+def inside_faces(graph: grimp.ImportGraph) -> list[str]:
+    """Every import from a detector or an embedder up to the pipeline."""
+    layers = [  # the embedders may use the detectors' face type
+        grimp.Layer(*([layer] if isinstance(layer, str) else layer), independent=False)
+        for layer in FACES_LAYERS
+    ]
+    illegal = graph.find_illegal_dependencies_for_layers(layers=layers, containers=set())
+    return sorted(f"{d.importer} -> {d.imported}" for d in illegal)
+
+
+def test_detectors_and_embedders_do_not_import_the_pipeline(graph: grimp.ImportGraph):
+    assert inside_faces(graph) == []
+
+
 def test_no_import_cycles(graph: grimp.ImportGraph):
     """Every import, also inside functions: no module reaches itself again."""
     assert cycles(graph) == []
@@ -85,12 +108,16 @@ def test_layers_only_import_downwards(graph: grimp.ImportGraph):
 
 
 def test_the_rules_catch_a_planted_violation():
-    """The checks above fail on the breaches they exist for: a detector importing the
-    pipeline that imports it (the cycle the ONNX helper once made), and the store
-    importing the lock (as its CLI once did)."""
+    """The checks above fail on the breaches they exist for: the detectors' base importing
+    the pipeline that imports it (a cycle, as the ONNX helper once made), a detector
+    importing the pipeline that builds it (by name), and the store importing the lock (as
+    its CLI once did)."""
+    planted = build()
+    planted.add_import(importer="faceid.faces.detectors.base", imported="faceid.faces.pipeline")
+    assert any("faceid.faces.detectors.base" in chain for chain in cycles(planted))
     planted = build()
     planted.add_import(importer="faceid.faces.detectors.yunet", imported="faceid.faces.pipeline")
-    assert any("faceid.faces.detectors.yunet" in chain for chain in cycles(planted))
+    assert inside_faces(planted) == ["faceid.faces.detectors -> faceid.faces.pipeline"]
     planted = build()
     planted.add_import(importer="faceid.store.cli", imported="faceid.lock.keys")
     assert upward(planted) == ["faceid.store -> faceid.lock"]

@@ -1,5 +1,6 @@
 """Adding a model is one registry entry: a throwaway ArcFace-style model (the shared
-MobileFaceNet file, under another name) registered with one card runs end to end."""
+MobileFaceNet file, under another name) registered with one card runs end to end, and so
+does a throwaway detector (the shared YuNet file, under another name)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from faceid.errors import ConfigError
 from faceid.faces import models
 from faceid.faces.models import ArcFaceSpec, ModelCard, WeightFile
 from faceid.faces.pipeline import Pipeline
@@ -67,3 +69,45 @@ def test_a_registered_model_is_fetched_checked_and_served(throwaway: ModelCard):
     r = client.post("/extract_embeddings_from_image", data=upload(EXAMPLES / "obama.jpg"))
     assert r.status_code == 200 and r.json["model"] == "arcface:throwaway"
     assert client.get("/").json["levels"] == {"standard": 0.45}
+
+
+@pytest.fixture
+def throwaway_detector() -> Iterator[models.DetectorCard]:
+    """One detector card (YuNet's module and file, under another name), registered; taken
+    out of the registry's tables after the test."""
+    source = MODELS / "face_detection_yunet_2023mar.onnx"
+    detector = models.DetectorCard(
+        name="yunet-throwaway",
+        module="yunet",
+        weight=WeightFile(
+            id="yunet-throwaway",
+            filename=source.name,
+            urls=(),
+            sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+            description="the shared YuNet under another name",
+        ),
+    )
+    models.register_detector(detector)
+    yield detector
+    models.DETECTORS.pop(detector.name, None)
+    models.DETECTOR_WEIGHTS.pop(detector.name, None)
+    models.WEIGHTS.pop("yunet-throwaway", None)
+
+
+def test_a_registered_detector_is_fetched_checked_and_served(throwaway_detector):
+    pipe = Pipeline.load(pipeline_config(detector="yunet-throwaway"))
+    reference = Pipeline.load(pipeline_config(detector="yunet"))
+    image = cv2.imread(str(EXAMPLES / "obama.jpg"))
+    found, expected = pipe.detect(image), reference.detect(image)
+    assert len(found) == len(expected) == 1
+    assert np.allclose(found[0].box, expected[0].box)
+    assert models.WEIGHTS["yunet-throwaway"] is throwaway_detector.weight
+
+    client = make_app(FACEID_DETECTOR="yunet-throwaway").test_client()
+    r = client.post("/extract_embeddings_from_image", data=upload(EXAMPLES / "obama.jpg"))
+    assert r.status_code == 200 and len(r.json["faces"]) == 1, r.json
+
+
+def test_a_taken_detector_name_is_refused():
+    with pytest.raises(ConfigError):
+        models.register_detector(models.DetectorCard("yunet", "yunet"))

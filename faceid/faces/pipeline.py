@@ -72,20 +72,10 @@ class PipelineConfig:
     def files(self) -> ModelFiles:
         return ModelFiles(self.models_dir, self.allow_download)
 
-    def detector_file(self) -> Path:
-        """The detector's weight file (:data:`models.DETECTOR_WEIGHTS`), fetched if needed."""
-        return self.files.resolve(models.DETECTOR_WEIGHTS[self.detector])
-
     @property
     def card(self) -> models.ModelCard:
         """The embedding model's card, without loading anything."""
         return models.configured_card(self.embedder, self.arcface_model)
-
-
-def _hog(cfg: PipelineConfig) -> Detector:
-    from .detectors.hog import HogDetector
-
-    return HogDetector(max_side=cfg.detect_max_side)
 
 
 def require_extra(module: str, extra: str) -> None:
@@ -99,44 +89,18 @@ def require_extra(module: str, extra: str) -> None:
         )
 
 
-def _mtcnn(cfg: PipelineConfig) -> Detector:
-    require_extra("mtcnn", "mtcnn")
-    require_extra("tensorflow", "mtcnn")
-    from .detectors.mtcnn import MtcnnDetector
-
-    return MtcnnDetector(max_side=cfg.detect_max_side)
-
-
-def _yunet(cfg: PipelineConfig) -> Detector:
-    from .detectors.yunet import YuNetDetector
-
-    return YuNetDetector.from_file(
-        cfg.detector_file(), cfg.onnx_threads, max_side=cfg.detect_max_side
+def _detector(cfg: PipelineConfig) -> Detector:
+    """The configured detector, built from its registry card (:data:`models.DETECTORS`):
+    its packages checked, its weight file fetched if needed, its module's ``build``."""
+    card = models.DETECTORS[cfg.detector]
+    for module, extra in card.needs:
+        require_extra(module, extra)
+    weights = cfg.files.resolve(card.weight.id) if card.weight is not None else None
+    built = importlib.import_module(f"{__package__}.detectors.{card.module}")
+    detector: Detector = built.build(
+        weights, threads=cfg.onnx_threads, max_side=cfg.detect_max_side
     )
-
-
-def _retinaface_onnx(cfg: PipelineConfig) -> Detector:
-    from .detectors.retinaface_onnx import RetinaFaceOnnxDetector
-
-    session = onnx_session(cfg.detector_file(), cfg.onnx_threads)
-    return RetinaFaceOnnxDetector(session, max_side=cfg.detect_max_side)
-
-
-def _retinaface(cfg: PipelineConfig) -> Detector:
-    require_extra("retinaface", "retinaface")
-    require_extra("tensorflow", "retinaface")
-    from .detectors.retinaface_pkg import RetinaFacePackageDetector
-
-    return RetinaFacePackageDetector(cfg.detector_file(), max_side=cfg.detect_max_side)
-
-
-DETECTORS: dict[str, Callable[[PipelineConfig], Detector]] = {
-    "hog": _hog,
-    "mtcnn": _mtcnn,
-    "yunet": _yunet,
-    "retinaface-onnx": _retinaface_onnx,
-    "retinaface": _retinaface,
-}
+    return detector
 
 
 def _dlib(cfg: PipelineConfig) -> Embedder:
@@ -186,16 +150,16 @@ class Pipeline:
 
     @classmethod
     def load(cls, cfg: PipelineConfig) -> Pipeline:
-        if cfg.detector not in DETECTORS:
+        if cfg.detector not in models.DETECTORS:
             raise InvalidParameter(
-                f"Unknown detector '{cfg.detector}'; choose one of {', '.join(DETECTORS)}."
+                f"Unknown detector '{cfg.detector}'; choose one of {', '.join(models.DETECTORS)}."
             )
         if cfg.embedder not in EMBEDDERS:
             raise InvalidParameter(
                 f"Unknown embedder '{cfg.embedder}'; choose one of {', '.join(EMBEDDERS)}."
             )
         started = time.perf_counter()
-        pipe = cls(DETECTORS[cfg.detector](cfg), EMBEDDERS[cfg.embedder](cfg))
+        pipe = cls(_detector(cfg), EMBEDDERS[cfg.embedder](cfg))
         log.info(
             "models loaded",
             extra={

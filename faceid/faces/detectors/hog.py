@@ -6,6 +6,7 @@ Weights come from the ``face_recognition_models`` package: no download.
 from __future__ import annotations
 
 import queue
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -102,3 +103,9 @@ class HogDetector(Detector):
             box = np.array([rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1])
             faces.append(make_face(box, five_from_68(points), 1.0 / (1.0 + np.exp(-2.0 * score))))
         return faces
+
+
+def build(weights: Path | None, *, threads: int, max_side: int) -> HogDetector:
+    """The registry's factory (:data:`faceid.faces.models.DETECTORS`): dlib's weights ship in its
+    pip package, so ``weights`` is None."""
+    return HogDetector(max_side=max_side)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -42,3 +43,9 @@ class MtcnnDetector(Detector):
             points = np.array([item["keypoints"][k] for k in _KEYS], dtype=np.float32)
             faces.append(make_face(np.array([x, y, x + w, y + h]), points, item["confidence"]))
         return faces
+
+
+def build(weights: Path | None, *, threads: int, max_side: int) -> MtcnnDetector:
+    """The registry's factory (:data:`faceid.faces.models.DETECTORS`): the mtcnn package ships
+    its weights, so ``weights`` is None."""
+    return MtcnnDetector(max_side=max_side)

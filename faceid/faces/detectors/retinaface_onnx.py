@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -96,3 +97,11 @@ class RetinaFaceOnnxDetector(Detector):
         return [
             make_face(boxes[i], points[i], scores[keep[i], 1]) for i in np.array(chosen).reshape(-1)
         ]
+
+
+def build(weights: Path | None, *, threads: int, max_side: int) -> RetinaFaceOnnxDetector:
+    """The registry's factory (:data:`faceid.faces.models.DETECTORS`)."""
+    from ..onnx import onnx_session
+
+    assert weights is not None  # its card names its weight file
+    return RetinaFaceOnnxDetector(onnx_session(weights, threads), max_side=max_side)

@@ -46,3 +46,9 @@ class RetinaFacePackageDetector(Detector):
             points = np.array([item["landmarks"][k] for k in _KEYS], dtype=np.float32)
             faces.append(make_face(np.array(item["facial_area"]), points, item["score"]))
         return faces
+
+
+def build(weights: Path | None, *, threads: int, max_side: int) -> RetinaFacePackageDetector:
+    """The registry's factory (:data:`faceid.faces.models.DETECTORS`)."""
+    assert weights is not None  # its card names its weight file
+    return RetinaFacePackageDetector(weights, max_side=max_side)

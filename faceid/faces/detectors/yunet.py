@@ -141,3 +141,9 @@ class YuNetDetector(Detector):
             for row in rows
             for x, y, w, h in [row[:4]]
         ]
+
+
+def build(weights: Path | None, *, threads: int, max_side: int) -> YuNetDetector:
+    """The registry's factory (:data:`faceid.faces.models.DETECTORS`)."""
+    assert weights is not None  # its card names its weight file
+    return YuNetDetector.from_file(weights, threads, max_side=max_side)

@@ -1,22 +1,5 @@
-"""The registry of model facts: weight files, ArcFace input specs and model cards.
-
-Every fact about a model lives here and nowhere else:
-
-- :data:`DETECTOR_FILES`: the detectors' weight files (file name, upstream addresses,
-  SHA-256). The default pipeline needs none: dlib's weights ship in pip packages.
-- :class:`ArcFaceSpec`: how to feed an ArcFace-style ONNX network.
-- :class:`ModelCard`: one per embedding model (:data:`CARDS`): id, vector length, its
-  operating points (:data:`LEVELS`) and the figures behind them, input spec, weight
-  file. Adding a model is one card (:func:`register`).
-- :data:`WEIGHTS` and :data:`ARCFACE` are derived from those.
-
->>> card("dlib-resnet-v1").dim
-128
->>> card("dlib-resnet-v1").levels["standard"]
-0.941
->>> configured_card("arcface", "mobilefacenet-arcface").id
-'arcface:mobilefacenet-arcface'
-"""
+"""The embedding models' cards: ArcFace input specs, each model's vector length, operating
+points and the figures behind them, and its weight file."""
 
 from __future__ import annotations
 
@@ -26,57 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
-from .levels import LEVELS, Tail, checked_levels
-
-
-@dataclass(frozen=True)
-class WeightFile:
-    """One weight file: its name on disk, upstream addresses and digest."""
-
-    id: str
-    filename: str
-    urls: tuple[str, ...]
-    sha256: str | None
-    description: str
-    licence: str = ""
-
-
-#: The weight file of each detector that needs one (hog's and MTCNN's ship in pip).
-DETECTOR_FILES: dict[str, WeightFile] = {
-    "yunet": WeightFile(
-        id="yunet",
-        filename="face_detection_yunet_2023mar.onnx",
-        urls=(
-            "https://github.com/opencv/opencv_zoo/raw/main/models/"
-            "face_detection_yunet/face_detection_yunet_2023mar.onnx",
-        ),
-        sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
-        description="OpenCV YuNet face detector (box + 5 landmarks)",
-        licence="MIT",
-    ),
-    "retinaface-onnx": WeightFile(
-        id="retinaface-mnet025",
-        filename="retinaface_mnet025.onnx",
-        urls=("https://github.com/kgzhwang/Pytorch_Retinaface/raw/master/FaceDetector.onnx",),
-        sha256="e0e19bad8494b3f7a7edb39a90194ff055923e13a3453569a454386f857fe538",
-        description="RetinaFace MobileNet-0.25, 640x640 ONNX export",
-        licence="MIT",
-    ),
-    "retinaface": WeightFile(
-        id="retinaface-resnet50",
-        filename="retinaface.onnx",
-        urls=(
-            "https://github.com/serengil/deepface_models/releases/download/v1.0/retinaface.onnx",
-            "https://huggingface.co/serengil/deepface/resolve/main/retinaface.onnx",
-        ),
-        sha256="45d02defc4737b382691a52fc2bb49b984420dcbd26ee6ab9a8343c667d228f7",
-        description="retina-face package's RetinaFace ResNet-50 (ONNX backend)",
-        licence="MIT",
-    ),
-}
-#: Detector name -> the id of its weight file.
-DETECTOR_WEIGHTS: dict[str, str] = {name: w.id for name, w in DETECTOR_FILES.items()}
+from ...errors import ConfigError
+from ..levels import LEVELS, Tail, checked_levels
+from .files import WeightFile
 
 
 @dataclass(frozen=True)
@@ -243,26 +178,8 @@ CARDS: dict[str, ModelCard] = {
 }
 
 
-#: Every downloadable weight file, by id: the detectors' and the models'.
-WEIGHTS: dict[str, WeightFile] = {
-    w.id: w for w in (*DETECTOR_FILES.values(), *(c.weight for c in CARDS.values() if c.weight))
-}
 #: ArcFace weight ids (``FACEID_ARCFACE_MODEL``) -> their card.
 ARCFACE: dict[str, ModelCard] = {c.weight.id: c for c in CARDS.values() if c.spec and c.weight}
-
-
-def register(model: ModelCard) -> None:
-    """Add an embedding model. Its card (levels, input spec) carries its weight file, so
-    this one entry makes it fetchable and listed (``faceid models``) and served by
-    ``FACEID_EMBEDDER=arcface FACEID_ARCFACE_MODEL=<its weight id>``."""
-    taken = model.id in CARDS or (model.weight is not None and model.weight.id in WEIGHTS)
-    if taken:
-        raise ConfigError(f"A model or weight file is already registered as {model.id!r}.")
-    CARDS[model.id] = model
-    if model.weight is not None:
-        WEIGHTS[model.weight.id] = model.weight
-        if model.spec is not None:
-            ARCFACE[model.weight.id] = model
 
 
 def card(model_id: str) -> ModelCard | None:
