@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError
-from .faces.presets import PRESETS
+from .faces.presets import DEFAULT, DEFAULT_ARCFACE_MODEL, PRESETS
 
 PREFIX = "FACEID_"
 #: Where ``instance/config.py`` is looked for unless ``FACEID_INSTANCE_PATH`` says otherwise:
@@ -46,9 +46,9 @@ class Settings(BaseModel):
 
     # -- models ---------------------------------------------------------------
     pipeline: Literal["", "default", "recommended"] = ""
-    detector: str = "hog"
-    embedder: str = "dlib"
-    arcface_model: str = "arcface-deepface"
+    detector: str = DEFAULT.detector
+    embedder: str = DEFAULT.embedder
+    arcface_model: str = DEFAULT_ARCFACE_MODEL
     models_dir: Path = Path("~/.cache/faceid/models")
     allow_download: bool = True
     detect_max_side: int = Field(640, ge=0)

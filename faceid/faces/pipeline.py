@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InvalidParameter, ModelUnavailable
-from . import models
+from . import models, presets
 from .detectors.base import Detector, Face
 from .embedders.base import Embedder, FaceCrop
 from .native import off_loop
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DETECTOR = "hog"
-DEFAULT_EMBEDDER = "dlib"
-DEFAULT_ARCFACE_MODEL = "arcface-deepface"
+DEFAULT_DETECTOR = presets.DEFAULT.detector
+DEFAULT_EMBEDDER = presets.DEFAULT.embedder
+DEFAULT_ARCFACE_MODEL = presets.DEFAULT_ARCFACE_MODEL
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,9 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+#: What a service with no pipeline named runs: the offline default, and the ArcFace weights
+#: ``FACEID_EMBEDDER=arcface`` loads when no ``FACEID_ARCFACE_MODEL`` is given. The
+#: settings' and the pipeline's defaults are these.
+DEFAULT = PRESETS["default"]
+DEFAULT_ARCFACE_MODEL = "arcface-deepface"
