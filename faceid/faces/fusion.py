@@ -1,7 +1,7 @@
 """Multi-frame decisions: the frames of one visit fused into one verdict that keeps the
 level's false-accept rate.
 
-With a fitted impostor tail (:class:`faceid.faces.models.Tail`), a visit of ``n`` frames
+With a fitted impostor tail (:class:`faceid.faces.levels.Tail`), a visit of ``n`` frames
 opens when its best frame reaches the level's threshold at ``FAR / n``
 (:meth:`~faceid.faces.models.ModelCard.visit_threshold`). By the union bound an impostor's
 visit then opens with probability at most ``n * FAR / n = FAR``, however alike or unalike

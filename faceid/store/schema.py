@@ -103,7 +103,7 @@ MIGRATIONS: list[list[str]] = [
             count INTEGER NOT NULL,
             expires_at {float} NOT NULL)""",
     ],
-    # 5: each lock's operating point (faceid.faces.models.LEVELS)
+    # 5: each lock's operating point (faceid.faces.levels.LEVELS)
     ["ALTER TABLE locks ADD COLUMN level TEXT NOT NULL DEFAULT 'standard'"],
     # 6: liveness: each lock's policy (locks made before it keep frame unlock) and the
     #    challenges issued to doors (faceid.liveness)

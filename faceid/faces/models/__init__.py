@@ -9,7 +9,7 @@ Every fact about a model lives here and nowhere else:
   Adding a detector is one card (:func:`register_detector`) and its module.
 - :class:`ArcFaceSpec`: how to feed an ArcFace-style ONNX network.
 - :class:`ModelCard`: one per embedding model (:data:`CARDS`): id, vector length, its
-  operating points (:data:`LEVELS`) and the figures behind them, input spec, weight
+  operating points (:data:`.levels.LEVELS`) and the figures behind them, input spec, weight
   file. Adding a model is one card (:func:`register`).
 - :data:`WEIGHTS` and :data:`ARCFACE` are derived from those.
 
@@ -87,7 +87,8 @@ def register_detector(detector: DetectorCard) -> None:
     as ``FACEID_DETECTOR=<its name>`` and its weight file fetchable and listed."""
     weight = detector.weight
     if detector.name in DETECTORS or (weight is not None and weight.id in WEIGHTS):
-        raise ConfigError(f"A detector or weight file is already registered as {detector.name!r}.")
+        taken = detector.name if detector.name in DETECTORS else weight.id if weight else ""
+        raise ConfigError(f"A detector or weight file is already registered as {taken!r}.")
     DETECTORS[detector.name] = detector
     if weight is not None:
         WEIGHTS[weight.id] = weight
