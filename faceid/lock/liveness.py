@@ -21,7 +21,7 @@ from ..faces.decoder import VideoLimits
 from ..faces.media import decode_video, video_limits
 from ..faces.native import off_loop
 from ..liveness import challenge as challenges
-from ..liveness.clip import IN_VIEW, Analysis, Tracked, analyse
+from ..liveness.clip import Analysis, Tracked, analyse
 from ..liveness.landmarks import shared_landmarks
 from ..settings import Settings
 from ..store import Challenge, Lock
@@ -29,12 +29,8 @@ from . import attempts
 from .context import Context
 from .enrollment import enroll_samples
 from .samples import Sample, assessed
-from .verdicts import Evidence, visit
+from .verdicts import RETRY, Evidence, visit
 
-#: Refusals for evidence too thin to judge (a turn too fast for the frame rate, a face
-#: too small to read depth on, too few frames showing the face): the challenge is used
-#: up, the attempt refunded.
-RETRY = frozenset({*challenges.RETRY.values(), IN_VIEW})
 TURNED_YAW = 20.0  # degrees of yaw past which a witness is held to the same-person floor
 
 
@@ -231,7 +227,7 @@ def unlock(ctx: Context, lock: Lock, video: bytes, challenge_id: str) -> dict[st
             clip_s=clip_s,
         )
         if analysis.reason is not None:
-            return Evidence(refused=analysis.reason, retry=analysis.reason in RETRY, detail=detail)
+            return Evidence(refused=analysis.reason, detail=detail)
         best, changed = _live(ctx, analysis, lock.level)
         return Evidence(best, refused=changed, detail=detail)
 

@@ -52,6 +52,6 @@ def enroll(
         )
     if challenge_id is None:
         return enrollment.enroll(ctx, subject_id, video=video, images=images, force=force)
-    if video is None:
+    if video is None or len(challenge_id) > 64:
         raise MissingField("Send the clip answering the challenge as one 'video'.")
     return liveness.enroll(ctx, subject_id, video, challenge_id, force)

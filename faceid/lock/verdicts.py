@@ -11,6 +11,8 @@ from typing import Any
 
 from .. import metrics
 from ..faces import fusion
+from ..liveness import challenge as challenges
+from ..liveness.clip import IN_VIEW
 from ..store import Lock, day_bucket
 from . import attempts
 from .context import Context
@@ -83,15 +85,20 @@ def verdict(
     return result
 
 
+#: Refusals for evidence too thin to judge (a turn too fast for the frame rate, a face
+#: too small to read depth on, too few frames showing the face): the challenge is used
+#: up, the attempt refunded.
+RETRY = frozenset({*challenges.RETRY.values(), IN_VIEW})
+
+
 @dataclass
 class Evidence:
     """What a door's call showed before anyone is matched: the faces to decide on, or why
-    it is refused unmatched (``refused``: a liveness refusal; ``retry``: one for evidence
-    too thin to judge, refunded), and what the audit log keeps of it."""
+    it is refused unmatched (``refused``: a liveness refusal, refunded when it is one of
+    :data:`RETRY`), and what the audit log keeps of it."""
 
     samples: list[Sample] = field(default_factory=list)
     refused: str | None = None
-    retry: bool = False
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,5 +123,5 @@ def visit(
             subject_id, why, sims, cut = decide(ctx, lock, shown.samples)
             frames_used = len(shown.samples)
             shown.detail.update(similarities=[round(s, 4) for s in sims], threshold=cut, reason=why)
-        tried.outcome = "ok" if subject_id else "refund" if shown.retry else "fail"
+        tried.outcome = "ok" if subject_id else "refund" if reason in RETRY else "fail"
     return verdict(ctx, lock, subject_id, reason, frames_used, tried, shown.detail)

@@ -89,8 +89,6 @@ def enroll(subject_id: str) -> Any:
     if bool(video) == bool(images) or len(video) > 1:
         raise MissingField("Send one selfie 'video' or 1..N 'images' (multipart), not both.")
     challenge_id = form_value("challenge_id") or None
-    if challenge_id is not None and (not video or len(challenge_id) > 64):
-        raise MissingField("Send the clip answering the challenge as one 'video'.")
     report = policy.enroll(
         ctx,
         subject_id,
