@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import DETECTOR_WEIGHTS
+from .models import DETECTORS
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ class Preset:
 
     @property
     def weights(self) -> tuple[str, ...]:
-        found = DETECTOR_WEIGHTS.get(self.detector)
-        files = [found] if found else []
+        detector = DETECTORS.get(self.detector)
+        files = [detector.weight.id] if detector and detector.weight else []
         return (*files, *([self.arcface_model] if self.arcface_model else []))
 
     def settings(self) -> dict[str, str]:

@@ -111,7 +111,11 @@ def swings(yaw: Sequence[float], delta: float = TURN_DELTA) -> list[tuple[int, i
     """(start, end) frame indices of the head's swings of ``delta`` degrees or more, in
     order and alternating in direction (a zigzag of the :func:`smoothed` yaw):
     where the head went, from wherever it was, whatever its start."""
-    y = smoothed(yaw)
+    return _zigzag(smoothed(yaw), delta)
+
+
+def _zigzag(y: np.ndarray, delta: float) -> list[tuple[int, int]]:
+    """(start, end) indices of the swings of ``y`` by ``delta`` or more (:func:`swings`)."""
     out: list[tuple[int, int]] = []
     if len(y) < 2:
         return out
@@ -157,8 +161,8 @@ def _turns(found: Sequence[Reading]) -> list[tuple[float, str]]:
     of that yaw, one of whose own frames reaches past it and :data:`TURN_DELTA` beyond the
     swing's end, is a turn seen in one frame: too fast to judge (:data:`THIN`)."""
     raw = [r.yaw for r in found]
-    yaw = smoothed(raw)  # as the swings were found on
-    found_swings = swings(raw)
+    yaw = smoothed(raw)
+    found_swings = _zigzag(yaw, TURN_DELTA)
     out: list[tuple[float, str]] = []
     for n, (start, end) in enumerate(found_swings):
         sign = 1.0 if yaw[end] > yaw[start] else -1.0

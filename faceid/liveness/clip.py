@@ -216,8 +216,9 @@ def analyse(
     moved = parallax([t.image for t in found], found[ref].face.box, ref, interocular(points[ref]))
     read = readings(points, [t.time_s for t in found], width, height, moved)
     seen = events(read)
-    yaw = [float(y) for y in smoothed([r.yaw for r in read])]
-    witnesses = _witnesses(found, gaps, seen, ref, yaw, [r.yaw for r in read])
+    raw = [r.yaw for r in read]
+    yaw = [float(y) for y in smoothed(raw)]
+    witnesses = _witnesses(found, gaps, seen, ref, yaw, raw)
     start = frames[0].time_s
     timeline = [(round(t - start, 3), kind) for t, kind in seen]
     reason = judge(actions, timeline, found[-1].time_s - start, cues)

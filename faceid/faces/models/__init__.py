@@ -35,14 +35,13 @@ from .cards import (
     configured_card,
     custom_card,
 )
-from .detectors import DETECTOR_WEIGHTS, DETECTORS, DetectorCard
+from .detectors import DETECTORS, DetectorCard
 from .files import WeightFile
 
 __all__ = [
     "ARCFACE",
     "CARDS",
     "DETECTORS",
-    "DETECTOR_WEIGHTS",
     "LEVELS_CALIBRATION",
     "SAME_PERSON_FAR",
     "WEIGHTS",
@@ -92,4 +91,3 @@ def register_detector(detector: DetectorCard) -> None:
     DETECTORS[detector.name] = detector
     if weight is not None:
         WEIGHTS[weight.id] = weight
-        DETECTOR_WEIGHTS[detector.name] = weight.id

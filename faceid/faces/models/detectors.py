@@ -69,5 +69,3 @@ DETECTORS: dict[str, DetectorCard] = {
         ),
     )
 }
-#: Detector name -> the id of its weight file (those that need one).
-DETECTOR_WEIGHTS: dict[str, str] = {n: d.weight.id for n, d in DETECTORS.items() if d.weight}
