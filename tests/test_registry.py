@@ -21,22 +21,28 @@ from .conftest import EXAMPLES, MODELS, make_app, needs_faces, needs_models, pip
 pytestmark = [needs_faces, needs_models]
 
 
+def shared_copy(weight_id: str, filename: str) -> WeightFile:
+    """A weight file entry for a shared model under another id: found by its file name in
+    the shared models folder, checked against its own digest, never downloaded."""
+    source = MODELS / filename
+    return WeightFile(
+        id=weight_id,
+        filename=source.name,
+        urls=(),
+        sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+        description=f"the shared {filename} under another name",
+    )
+
+
 @pytest.fixture
 def throwaway() -> Iterator[ModelCard]:
     """One card, registered; taken out of the registry's tables after the test."""
-    source = MODELS / "mobilefacenet_arcface.onnx"
     card = ModelCard(
         id="arcface:throwaway",
         dim=128,
         calibration="a test's: not measured",
         levels={"standard": 0.45},
-        weight=WeightFile(
-            id="throwaway",
-            filename=source.name,
-            urls=(),
-            sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
-            description="the shared MobileFaceNet under another name",
-        ),
+        weight=shared_copy("throwaway", "mobilefacenet_arcface.onnx"),
         spec=ArcFaceSpec(
             name="throwaway",
             channels="RGB",
@@ -75,22 +81,14 @@ def test_a_registered_model_is_fetched_checked_and_served(throwaway: ModelCard):
 def throwaway_detector() -> Iterator[models.DetectorCard]:
     """One detector card (YuNet's module and file, under another name), registered; taken
     out of the registry's tables after the test."""
-    source = MODELS / "face_detection_yunet_2023mar.onnx"
     detector = models.DetectorCard(
         name="yunet-throwaway",
         module="yunet",
-        weight=WeightFile(
-            id="yunet-throwaway",
-            filename=source.name,
-            urls=(),
-            sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
-            description="the shared YuNet under another name",
-        ),
+        weight=shared_copy("yunet-throwaway", "face_detection_yunet_2023mar.onnx"),
     )
     models.register_detector(detector)
     yield detector
     models.DETECTORS.pop(detector.name, None)
-    models.DETECTOR_WEIGHTS.pop(detector.name, None)
     models.WEIGHTS.pop("yunet-throwaway", None)
 
 
