@@ -98,6 +98,18 @@ def test_exif_rotation_is_applied(client):
     assert r.json["faces"][0]["quality"]["frontal"] > 0.5
 
 
+@needs_faces
+def test_16bit_greyscale_png(client):
+    """A 16-bit greyscale PNG is scaled to 8 bits, not clipped to white (Pillow's own
+    conversion clips it)."""
+    grey = np.asarray(Image.open(EXAMPLES / "obama.jpg").convert("L"), dtype=np.uint16) * 257
+    buf = io.BytesIO()
+    Image.fromarray(grey).save(buf, "PNG")
+    r = client.post(URL, data=upload(buf.getvalue(), name="grey16.png"))
+    assert r.status_code == 200, r.json
+    assert len(r.json["faces"]) == 1
+
+
 BAD = [
     ("empty file", b"", 400, "empty_file"),
     ("random bytes", bytes(range(256)) * 40, 415, "invalid_image"),

@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import NoFace, NoUsableFrame
 from . import quality
 from .detectors.base import Face
-from .media import VideoLimits, decode_image
+from .media import VideoLimits, decode
 from .pipeline import Pipeline, l2_normalize
 from .sampling import video_faces
 
@@ -27,27 +27,37 @@ class Limits:
     video: VideoLimits = field(default_factory=VideoLimits)
 
 
-def _face_json(pipe: Pipeline, image: np.ndarray, face: Face, vector: np.ndarray) -> dict[str, Any]:
+def _face_json(
+    pipe: Pipeline, image: np.ndarray, face: Face, vector: np.ndarray, scale: float = 1.0
+) -> dict[str, Any]:
+    """One face's answer; ``scale`` maps the decoded image's coordinates to the file's."""
+    where = face.scaled(scale) if scale != 1.0 else face
     return {
         "model": pipe.model_id,
         "embedding": [round(float(v), 6) for v in vector],
-        "box": face.xywh(),
-        "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in face.landmarks],
+        "box": where.xywh(),
+        "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in where.landmarks],
         "confidence": round(face.confidence, 4),
         "quality": quality.assess(image, face),
     }
 
 
 def extract_image(pipe: Pipeline, data: bytes, max_faces: int, limits: Limits) -> dict[str, Any]:
-    """Embeddings of the ``max_faces`` largest faces in an image, largest first."""
-    image = decode_image(data, limits.max_pixels)
+    """Embeddings of the ``max_faces`` largest faces in an image, largest first. A large
+    photo is decoded reduced (:func:`.media.decode`); boxes and landmarks are given in
+    the photo's own pixels."""
+    decoded = decode(data, limits.max_pixels, reduce=True)
+    image = decoded.image
     faces = pipe.detect(image, largest_only=max_faces == 1)[:max_faces]
     if not faces:
         raise NoFace("No face was found in the image.")
     vectors = pipe.embed([(image, f) for f in faces])
     return {
         "model": pipe.model_id,
-        "faces": [_face_json(pipe, image, f, v) for f, v in zip(faces, vectors, strict=True)],
+        "faces": [
+            _face_json(pipe, image, f, v, decoded.scale)
+            for f, v in zip(faces, vectors, strict=True)
+        ],
     }
 
 

@@ -24,7 +24,7 @@ from ..errors import (
     PayloadTooLarge,
     VideoTooLong,
 )
-from . import decoder
+from . import decoder, shrink
 from .decoder import VideoLimits
 from .native import off_loop
 
@@ -56,25 +56,41 @@ class PixelBudget:
         self.left -= pixels
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded BGR image and how much it was reduced while decoding."""
+
+    image: np.ndarray
+    #: pixels of the file per pixel of ``image`` along a side (1.0: decoded at full size)
+    scale: float
+
+
 def decode_image(
     data: bytes, max_pixels: int, reduce: bool = False, budget: PixelBudget | None = None
 ) -> np.ndarray:
-    """:func:`_decode_image` off a gevent worker's loop (:func:`.native.off_loop`)."""
-    return off_loop(_decode_image, data, max_pixels, reduce, budget)
+    """The pixels of :func:`decode` (for callers that return no coordinates)."""
+    return decode(data, max_pixels, reduce, budget).image
 
 
-def _decode_image(
-    data: bytes, max_pixels: int, reduce: bool, budget: PixelBudget | None
-) -> np.ndarray:
-    """A BGR ``uint8`` array from encoded image bytes (JPEG, PNG, WebP, BMP, GIF, TIFF).
+def decode(
+    data: bytes, max_pixels: int, reduce: bool = False, budget: PixelBudget | None = None
+) -> Decoded:
+    """:func:`_decode` off a gevent worker's loop (:func:`.native.off_loop`)."""
+    return off_loop(_decode, data, max_pixels, reduce, budget)
+
+
+def _decode(data: bytes, max_pixels: int, reduce: bool, budget: PixelBudget | None) -> Decoded:
+    """A BGR ``uint8`` image from encoded image bytes (JPEG, PNG, WebP, BMP, GIF, TIFF).
 
     The pixel count is checked from the header before anything is decoded, so a
     decompression bomb costs nothing. EXIF orientation is applied; alpha is dropped.
-    With ``reduce``, a JPEG larger than :data:`REDUCED_SIDE` on its longer side is decoded
-    at a half, a quarter or an eighth of its size (the decoder's own scaling, never below
-    that side): a 40-megapixel photo then holds a quarter of the pixels. Only callers
-    that return no coordinates use it (a face's box would be in the reduced image).
-    ``budget``: the request's :class:`PixelBudget`, charged before decoding.
+    With ``reduce``, an image over twice :data:`REDUCED_SIDE` on its longer side is
+    decoded smaller, never holding its full-size pixels: a JPEG at a half, a quarter or
+    an eighth of its size (the decoder's own scaling, never below that side), a PNG or
+    WebP at that side (:mod:`.shrink`); other formats at full size. A 40-megapixel photo
+    then holds a quarter of its pixels or fewer. ``scale`` says by how much, for callers
+    that return coordinates. ``budget``: the request's :class:`PixelBudget`, charged at
+    the decoded size before decoding.
     """
     if not data:
         raise EmptyFile("The uploaded image is empty.")
@@ -91,13 +107,8 @@ def _decode_image(
                     height=height,
                     max_pixels=max_pixels,
                 )
-            if reduce and img.format == "JPEG" and max(width, height) > 2 * REDUCED_SIDE:
-                scale = max(width, height) / REDUCED_SIDE  # draft picks the reduction
-                img.draft("RGB", (int(width / scale), int(height / scale)))
-            if budget is not None:
-                budget.spend(img.size[0] * img.size[1])
-            rgb = _pixels(img)
-    except (ImageTooLarge, PayloadTooLarge):
+            rgb = _decoded_rgb(data, img, reduce and max(width, height) > 2 * REDUCED_SIDE, budget)
+    except (ImageTooLarge, PayloadTooLarge, InvalidImage):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge(f"The image is too large to decode safely: {exc}") from exc
@@ -107,8 +118,32 @@ def _decode_image(
         ) from exc
     if rgb.ndim != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise InvalidImage("The image has no pixels.")
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=rgb)  # in place: no third copy
+    scale = max(width, height) / max(rgb.shape[:2])
+    return Decoded(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=rgb), scale)  # in place
 
+
+def _decoded_rgb(
+    data: bytes, img: Image.Image, reduce: bool, budget: PixelBudget | None
+) -> np.ndarray:
+    """The RGB pixels of the opened ``img``, reduced as :func:`_decode` says when
+    ``reduce``; the budget is charged first."""
+    width, height = img.size
+    if reduce and img.format in shrink.LOADERS:
+        fmt = str(img.format)
+        img.close()
+        if budget is not None:
+            budget.spend(int(np.prod(shrink.shrunk_size(width, height, REDUCED_SIDE))))
+        return shrink.shrunk(data, fmt, REDUCED_SIDE)
+    if reduce and img.format == "JPEG":
+        scale = max(width, height) / REDUCED_SIDE  # draft picks the reduction
+        img.draft("RGB", (int(width / scale), int(height / scale)))
+    if budget is not None:
+        budget.spend(img.size[0] * img.size[1])
+    return _pixels(img)
+
+
+#: Pillow's modes for 16-bit grey pixels (a 16-bit greyscale PNG opens as one of them).
+WIDE_GREY = ("I;16", "I;16B", "I;16L", "I")
 
 #: The EXIF tag that says how a photo is turned (1: upright).
 ORIENTATION = 0x0112
@@ -122,6 +157,10 @@ def _pixels(img: Image.Image) -> np.ndarray:
         turned = ImageOps.exif_transpose(img)
         img.close()
         img = turned
+    if img.mode in WIDE_GREY:  # Pillow's convert clips 16-bit grey at 255: scale it
+        grey = (np.asarray(img, dtype=np.uint32) // 257).clip(0, 255).astype(np.uint8)
+        img.close()
+        return np.repeat(grey[:, :, None], 3, axis=2)
     if img.mode != "RGB":
         converted = img.convert("RGB")
         img.close()
