@@ -255,3 +255,19 @@ def test_readme_multiframe_script_runs(tmp_path):
     single, multi = (float(c.split("(")[1].rstrip("%) ")) for c in (cells[4], cells[5]))
     assert multi <= single
     assert "0/1386" in rows[0]  # no impostor visit opens
+
+
+@needs_faces
+@needs_models
+@pytest.mark.slow
+def test_readme_door_script_runs(tmp_path):
+    """bench/door.py on 40 people: door frames are made, found and decided; no impostor
+    visit opens, and the door's degradations refuse the owner at least as often as the
+    photos as they are."""
+    text = _run_bench("door.py", "--pipelines", "recommended", "--people", "40", tmp_path=tmp_path)
+    rows = [line for line in text.splitlines() if "| standard" in line]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].split("|")]
+    plain, no_face, frame_fr = (float(c.split("(")[1].rstrip("%)")) for c in cells[3:6])
+    assert no_face < 10 and frame_fr >= plain
+    assert cells[7].startswith("0/") and cells[8].startswith("0/")

@@ -17,8 +17,8 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 
-from faceid.errors import InvalidImage
-from faceid.faces.media import REDUCED_SIDE, decode, decode_image
+from faceid.errors import InvalidImage, PayloadTooLarge
+from faceid.faces.media import REDUCED_SIDE, PixelBudget, decode, decode_image
 
 from .conftest import EXAMPLES, load_pipeline, make_app, needs_faces, pipeline_config, upload
 
@@ -115,6 +115,49 @@ def test_every_png_pixel_form_decodes_reduced_as_pillow_decodes_it_whole(forms, 
     assert abs(h * reduced.scale - whole.shape[0]) < 3
     expected = cv2.resize(whole, (w, h), interpolation=cv2.INTER_AREA)
     assert float(np.abs(expected.astype(int) - reduced.image).mean()) < 3.0, form
+
+
+def _strip() -> Image.Image:
+    """A 6400 x 600 picture that looks different turned or flipped any way: a gradient,
+    one dark corner block, transparent on its left third."""
+    x = np.linspace(0, 255, 6400, dtype=np.float32)[None, :].repeat(600, axis=0)
+    y = np.linspace(0, 255, 600, dtype=np.float32)[:, None].repeat(6400, axis=1)
+    rgba = np.stack([x, y, 255 - x, np.full_like(x, 255)], axis=2).astype(np.uint8)
+    rgba[:150, :800, :3] = 10
+    rgba[:, :2100, 3] = 0  # invisible, yet Pillow keeps its colour: so must the reduced
+    return Image.fromarray(rgba, "RGBA")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_and_alpha_come_out_as_pillow_gives_them(fmt, orientation):
+    picture = _strip()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    picture.save(buf, fmt, exif=exif, **({"lossless": True} if fmt == "WEBP" else {}))
+    whole = decode_image(buf.getvalue(), 100_000_000)
+    reduced = decode(buf.getvalue(), 100_000_000, reduce=True).image
+    assert max(reduced.shape[:2]) == REDUCED_SIDE
+    h, w = reduced.shape[:2]
+    assert (whole.shape[0] > whole.shape[1]) == (h > w)
+    expected = cv2.resize(whole, (w, h), interpolation=cv2.INTER_AREA)
+    assert float(np.abs(expected.astype(int) - reduced).mean()) < 3.0
+
+
+def test_an_interlaced_png_is_decoded_and_charged_at_full_size(canvas):
+    """An interlaced PNG cannot be read row by row: it goes to Pillow whole, and the
+    request's pixel budget is charged its full size, not the size it is shrunk to."""
+    import pyvips
+
+    rgb = np.ascontiguousarray(canvas[:, :, ::-1])
+    data = pyvips.Image.new_from_array(rgb).pngsave_buffer(interlace=True, compression=1)
+    budget = PixelBudget(60_000_000)
+    decoded = decode(data, 100_000_000, reduce=True, budget=budget)
+    assert decoded.scale == 1.0
+    assert budget.left == 60_000_000 - 7300 * 5500
+    with pytest.raises(PayloadTooLarge):
+        decode(data, 100_000_000, reduce=True, budget=budget)
 
 
 @needs_faces

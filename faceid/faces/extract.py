@@ -38,7 +38,7 @@ def _face_json(
         "box": where.xywh(),
         "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in where.landmarks],
         "confidence": round(face.confidence, 4),
-        "quality": quality.assess(image, face),
+        "quality": quality.assess(image, face, scale),
     }
 
 

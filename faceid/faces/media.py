@@ -128,12 +128,12 @@ def _decoded_rgb(
     """The RGB pixels of the opened ``img``, reduced as :func:`_decode` says when
     ``reduce``; the budget is charged first."""
     width, height = img.size
-    if reduce and img.format in shrink.LOADERS:
-        fmt = str(img.format)
-        img.close()
+    if reduce and shrink.streams(img):
         if budget is not None:
             budget.spend(int(np.prod(shrink.shrunk_size(width, height, REDUCED_SIDE))))
-        return shrink.shrunk(data, fmt, REDUCED_SIDE)
+        pixels = shrink.shrunk(data, img, REDUCED_SIDE)
+        img.close()
+        return pixels
     if reduce and img.format == "JPEG":
         scale = max(width, height) / REDUCED_SIDE  # draft picks the reduction
         img.draft("RGB", (int(width / scale), int(height / scale)))

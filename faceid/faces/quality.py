@@ -56,12 +56,13 @@ def size(face: Face) -> float:
     return float(min(min(face.width, face.height) / GOOD_SIZE, 1.0))
 
 
-def assess(image: np.ndarray, face: Face) -> dict[str, float]:
-    """The quality record returned with every face."""
+def assess(image: np.ndarray, face: Face, scale: float = 1.0) -> dict[str, float]:
+    """The quality record returned with every face; ``scale``: pixels of the file per
+    pixel of ``image`` when it was decoded reduced (the size is the face's in the file)."""
     grey = _crop(image, face)
     parts = {
         "sharpness": sharpness(grey),
-        "size": size(face),
+        "size": size(face.scaled(scale) if scale != 1.0 else face),
         "frontal": frontal(face.landmarks),
         "exposure": exposure(grey),
     }
