@@ -123,7 +123,14 @@ def rates(visits: list[Visit], card: ModelCard, level: str) -> dict[str, tuple[i
 
 
 def cell(errors: int, attempts: int) -> str:
-    return f"{errors}/{attempts} ({errors / max(attempts, 1):.1%})"
+    """``errors/attempts (rate)``: a rate under 1e-3 in scientific notation, so that a few
+    false accepts in 100,000 do not read as 0.0%."""
+    rate = errors / max(attempts, 1)
+    return (
+        f"{errors}/{attempts} ({rate:.1e})"
+        if 0 < rate < 1e-3
+        else f"{errors}/{attempts} ({rate:.1%})"
+    )
 
 
 def main() -> None:
