@@ -11,6 +11,8 @@ import http.client
 import itertools
 import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .server import HOST
@@ -33,6 +35,7 @@ class LoadResult:
     errors: int = 0
     connections: int = 0
     wall_s: float = 0.0
+    statuses: Counter[int] = field(default_factory=Counter)  # 0: no answer
 
     @property
     def done(self) -> int:
@@ -53,30 +56,44 @@ class LoadResult:
 
 
 def run_load(
-    port: int, request: Request, concurrency: int, total: int, time_cap_s: float
+    port: int,
+    request: Request | Sequence[Request],
+    concurrency: int,
+    total: int,
+    time_cap_s: float,
+    answer_timeout_s: float | None = None,
 ) -> LoadResult:
-    """Send ``total`` requests from ``concurrency`` threads, stopping early at the cap."""
+    """Send ``total`` requests from ``concurrency`` threads, stopping early at the cap.
+    With several requests (many doors), thread i sends request i modulo their number.
+    A request unanswered after ``answer_timeout_s`` (default: the cap, at least 30 s)
+    counts as status 0."""
+    choices = [request] if isinstance(request, Request) else list(request)
     result = LoadResult(concurrency)
     tickets = itertools.count()
     lock = threading.Lock()
     deadline = time.monotonic() + time_cap_s
 
-    def worker() -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=max(time_cap_s, 30))
+    def worker(mine: Request) -> None:
+        timeout = answer_timeout_s or max(time_cap_s, 30)
+        conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
         try:
             while next(tickets) < total and time.monotonic() < deadline:
                 reopened = conn.sock is None
-                latency, ok = _send(conn, request)
+                latency, status = _send(conn, mine)
                 with lock:
                     result.connections += reopened
-                    if ok:
+                    result.statuses[status] += 1
+                    if status == 200:
                         result.latencies.append(latency)
                     else:
                         result.errors += 1
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    threads = [
+        threading.Thread(target=worker, args=(choices[i % len(choices)],), daemon=True)
+        for i in range(concurrency)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -86,7 +103,7 @@ def run_load(
     return result
 
 
-def _send(conn: http.client.HTTPConnection, request: Request) -> tuple[float, bool]:
+def _send(conn: http.client.HTTPConnection, request: Request) -> tuple[float, int]:
     started = time.perf_counter()
     try:
         conn.request(
@@ -97,11 +114,11 @@ def _send(conn: http.client.HTTPConnection, request: Request) -> tuple[float, bo
         )
         response = conn.getresponse()
         response.read()
-        ok = response.status == 200
+        status = response.status
     except (OSError, http.client.HTTPException):
         conn.close()
-        ok = False
-    return time.perf_counter() - started, ok
+        status = 0
+    return time.perf_counter() - started, status
 
 
 def multipart(field_name: str, filename: str, data: bytes, **fields: str) -> tuple[bytes, str]:

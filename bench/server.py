@@ -54,9 +54,12 @@ class Server:
         cwd: Path,
         log_dir: Path,
         bind_flag: bool = True,
+        workers: int = WORKERS,
     ) -> None:
-        """``bind_flag=False``: the config file binds (faceid reads FACEID_HOST/FACEID_PORT)."""
+        """``bind_flag=False``: the config file binds (faceid reads FACEID_HOST/FACEID_PORT);
+        ``workers``: how many worker processes :meth:`wait_ready` waits for."""
         self.name = name
+        self.worker_count = workers
         self.port = free_port()
         bind = ["-b", f"{HOST}:{self.port}"] if bind_flag else []
         self.args = [sys.executable, "-m", "gunicorn", *args, *bind]
@@ -102,7 +105,7 @@ class Server:
                 tail = self.log_path.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
             try:
-                if status(self.port, path) == 200 and len(self.workers()) == WORKERS:
+                if status(self.port, path) == 200 and len(self.workers()) == self.worker_count:
                     return
             except OSError:
                 pass
@@ -130,29 +133,29 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def faceid_server(log_dir: Path, **settings: str) -> Server:
+def faceid_server(log_dir: Path, workers: int = WORKERS, **settings: str) -> Server:
     """faceid's gunicorn, configured like ``make run`` plus the given FACEID_* settings.
 
     The load comes from one client address, so the open endpoints' rate limit is set far
     above what a run sends: its counter is still paid on every request, never refused."""
     env = {
         "FACEID_HOST": HOST,
-        "FACEID_WORKERS": str(WORKERS),
+        "FACEID_WORKERS": str(workers),
         "FACEID_OPEN_RATE_LIMIT": "10000000/minute",
         "FACEID_COMPARE_RATE_LIMIT": "10000000/minute",
         **settings,
     }
     args = ["-c", "gunicorn.conf.py", "wsgi:app"]
     name = "faceid-" + settings.get("FACEID_DETECTOR", "hog")
-    return Server(name, args, env, ROOT, log_dir, bind_flag=False)
+    return Server(name, args, env, ROOT, log_dir, bind_flag=False, workers=workers)
 
 
-def deepface_server(log_dir: Path, deepface_env: dict[str, str]) -> Server:
+def deepface_server(log_dir: Path, deepface_env: dict[str, str], workers: int = WORKERS) -> Server:
     """DeepFace's API, models (Dlib recogniser, OpenCV and dlib detectors) loaded at start."""
     env = {
         **deepface_env,
         "DEEPFACE_FACE_RECOGNITION_MODELS": "Dlib",
         "DEEPFACE_FACE_DETECTION_MODELS": "opencv,dlib",
     }
-    args = ["-w", str(WORKERS), "--timeout", "120", "deepface.api.src.app:create_app()"]
-    return Server("deepface-api", args, env, log_dir, log_dir)
+    args = ["-w", str(workers), "--timeout", "120", "deepface.api.src.app:create_app()"]
+    return Server("deepface-api", args, env, log_dir, log_dir, workers=workers)
