@@ -18,7 +18,7 @@ from pathlib import Path
 
 from faceid.research.evaluate import read_pairs
 
-from . import embed, frame, identify, peers, serving, serving_report, targets, verify
+from . import embed, frame, identify, peers, rush, serving, serving_report, targets, verify
 from .context import ROOT, Results, Settings, models_view
 from .machine import describe, other_opencv
 from .report import document, table
@@ -84,6 +84,11 @@ def method(s: Settings) -> list[str]:
         "- Item 7: the 640x480 frame, one request or call per party per round, all parties "
         f"in one loop ({s.runs} rounds after 4 warm-up calls each): faceid's servers over HTTP "
         "(all faces), the peers in-process on the same JPEG bytes, decode included.",
+        '- Item 8: as `python -m bench.rush` (README, "Many doors at once"): doors set up '
+        "over HTTP, each its own lock, key and LFW person; each client thread is one door and "
+        "posts for "
+        + ("3 s" if s.runs <= 3 else "20 s")
+        + " at each concurrency; the peer is DeepFace's API /verify with the same workers.",
     ]
 
 
@@ -100,6 +105,8 @@ def collect(settings: Settings, deepface_env: dict[str, str]) -> Results:
     log.info("item 6: identify over synthetic galleries, SQLite and PostgreSQL")
     sizes = [1000, 10000] if settings.runs <= 3 else [1000, 10_000, 100_000, 1_000_000]
     identify.add(identify.run(sizes, ["sqlite", "postgres"], runs=settings.runs), results)
+    log.info("item 8: many doors unlocking at once, against DeepFace's API")
+    rush.add(settings, results)
     return results
 
 

@@ -39,17 +39,19 @@ from pathlib import Path
 import cv2
 import requests
 
-from .context import ROOT
+from .context import ROOT, Results, Settings
 from .load import LoadResult, Request, multipart, run_load
 from .lock import _key
 from .machine import describe
 from .peers import prepare_deepface_home
+from .report import Row
 from .server import HOST, Server, deepface_server, faceid_server
 from .stats import ms
 
 log = logging.getLogger("bench.rush")
 
 FRAME = (640, 480)
+PEER = "DeepFace API /verify (Dlib, opencv)"
 ANSWER_TIMEOUT_S = 120.0  # the gunicorn timeout of both servers
 
 
@@ -165,13 +167,17 @@ def measure(
     return out
 
 
+def others(result: LoadResult) -> str:
+    """The answers that were not 200, by status ('none' when every answer was)."""
+    found = sorted((s, n) for s, n in result.statuses.items() if s != 200)
+    return ", ".join(f"{n} x {s or 'no answer'}" for s, n in found) or "none"
+
+
 def row(name: str, workers: int, level: int, result: LoadResult, rss_mib: float) -> str:
-    others = {s: n for s, n in sorted(result.statuses.items()) if s != 200}
-    refused = ", ".join(f"{n} x {s or 'no answer'}" for s, n in others.items()) or "none"
     return (
         f"| {name} | {workers} | {level} | {result.rate:.1f} | {ms(result.pct(50))} | "
-        f"{ms(result.pct(95))} | {ms(result.pct(99))} | {len(result.latencies)} | {refused} | "
-        f"{rss_mib:.0f} |"
+        f"{ms(result.pct(95))} | {ms(result.pct(99))} | {len(result.latencies)} | "
+        f"{others(result)} | {rss_mib:.0f} |"
     )
 
 
@@ -196,6 +202,8 @@ class Run:
     levels: list[int]
     seconds: float
     rows: list[str] = field(default_factory=list)
+    #: (server, workers, doors at once) -> the load's result and the workers' RSS, MiB
+    found: dict[tuple[str, int, int], tuple[LoadResult, float]] = field(default_factory=dict)
     doors: list[Door] = field(default_factory=list)
     skipped: list[int] = field(default_factory=lambda: [0])
     peer_verified: int = -1
@@ -211,7 +219,7 @@ class Run:
                 self.doors = self.doors or set_up(server, self.shared, wanted, self.skipped)
                 found = measure(server, [d.request for d in self.doors], self.levels, self.seconds)
                 rss = sum(server.worker_rss_kib()) / 1024
-            self.rows += [row("faceid (default)", count, c, r, rss) for c, r in found.items()]
+            self.keep("faceid (default)", count, found, rss)
 
     def peer(self) -> None:
         """DeepFace's API with each worker count, on the same doors."""
@@ -223,8 +231,12 @@ class Run:
                 self.peer_verified = sum(verified(server, r) for r in verify)
                 found = measure(server, verify, self.levels, self.seconds)
                 rss = sum(server.worker_rss_kib()) / 1024
-            name = "DeepFace API /verify (Dlib, opencv)"
-            self.rows += [row(name, count, c, r, rss) for c, r in found.items()]
+            self.keep(PEER, count, found, rss)
+
+    def keep(self, name: str, workers: int, found: dict[int, LoadResult], rss: float) -> None:
+        for level, result in found.items():
+            self.found[name, workers, level] = (result, rss)
+            self.rows.append(row(name, workers, level, result, rss))
 
     def table(self) -> list[str]:
         found = f"Doors: {len(self.doors)}, each its own lock, key and person; people "
@@ -241,6 +253,41 @@ class Run:
             "",
             *describe(ROOT),
         ]
+
+
+def add(settings: Settings, results: Results) -> None:
+    """Item 8 of ``make bench``: the rush, small with ``--quick`` (4 doors, 2 workers, 4 at
+    once, 3 s), else as ``python -m bench.rush`` runs it."""
+    quick = settings.runs <= 3
+    workers, levels = ([2], [4]) if quick else ([1, 2, 4], [4, 16, 64])
+    run = Run(settings.shared, settings.tmp / "rush", workers, levels, 3.0 if quick else 20.0)
+    run.tmp.mkdir(exist_ok=True)
+    run.faceid(4 if quick else 64)
+    run.peer()
+    what = f"{len(run.doors)} doors, each its own lock, key and LFW person; 640x480 JPEG frames"
+    for count in workers:
+        for level in levels:
+            ours, ours_rss = run.found["faceid (default)", count, level]
+            peer, peer_rss = run.found[PEER, count, level]
+            results.add(
+                Row(
+                    "8",
+                    f"many doors unlocking at once: {level} doors, {count} workers, "
+                    "default hog + dlib",
+                    what,
+                    f"{_load(ours)}; workers' RSS {ours_rss:.0f} MiB",
+                    f"DeepFace API /verify (Dlib, opencv) of the enrolled photo and the "
+                    f"frame: {_load(peer)}; workers' RSS {peer_rss:.0f} MiB",
+                    f"{ours.rate / max(peer.rate, 1e-9):.1f}x (throughput)",
+                )
+            )
+
+
+def _load(result: LoadResult) -> str:
+    return (
+        f"{result.rate:.1f}/s, p50 {ms(result.pct(50))}, p95 {ms(result.pct(95))}, "
+        f"p99 {ms(result.pct(99))}; other answers: {others(result)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
