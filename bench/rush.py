@@ -17,9 +17,11 @@ the 200 answers, every one of which was an ``unlock`` at set-up; other answers a
 counted by status (503: a worker's heavy slots stayed full past
 ``FACEID_HEAVY_WAIT_S``, 10 s by default; 0: no answer within 120 s).
 
-DeepFace keeps no gallery that a door could be checked against without a vector
-database, so its nearest call is ``POST /verify`` with the enrolled photo and the
-door's frame (Dlib model, OpenCV detector): it embeds both on every call.
+DeepFace's API has no locks or grants: its nearest call to a door's check is
+``POST /verify`` with the enrolled photo and the door's frame (Dlib model, OpenCV
+detector), which embeds both on every call. Its ``/register`` and ``/search`` (faces
+kept in a database given by ``DEEPFACE_CONNECTION_DETAILS``) would embed only the frame
+but search everyone registered, not one door's people; they are not measured here.
 """
 
 from __future__ import annotations
