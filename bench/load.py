@@ -72,9 +72,9 @@ def run_load(
     tickets = itertools.count()
     lock = threading.Lock()
     deadline = time.monotonic() + time_cap_s
+    timeout = answer_timeout_s or max(time_cap_s, 30)
 
     def worker(mine: Request) -> None:
-        timeout = answer_timeout_s or max(time_cap_s, 30)
         conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
         try:
             while next(tickets) < total and time.monotonic() < deadline:

@@ -19,7 +19,8 @@ from .load import Request, multipart
 from .server import HOST, Server
 
 
-def _key(server: Server, scope: str) -> str:
+def api_key(server: Server, scope: str) -> str:
+    """A new key of the benchmark's organisation (``faceid keys create``)."""
     out = subprocess.run(
         [sys.executable, "-m", "faceid.cli", "keys", "create", "--org", "bench", "--scope", scope],
         cwd=ROOT,
@@ -34,7 +35,7 @@ def _key(server: Server, scope: str) -> str:
 def unlock_request(server: Server, settings: Settings, frame: bytes) -> Request:
     """Enrol, create and grant a lock; check one unlock opens; return the door's request."""
     base = f"http://{HOST}:{server.port}/v1"
-    admin = {"Authorization": f"Bearer {_key(server, 'admin')}"}
+    admin = {"Authorization": f"Bearer {api_key(server, 'admin')}"}
     subject = requests.post(f"{base}/subjects", json={"name": "obama"}, headers=admin, timeout=60)
     subject.raise_for_status()
     sid = subject.json()["id"]
@@ -51,16 +52,25 @@ def unlock_request(server: Server, settings: Settings, frame: bytes) -> Request:
     lock.raise_for_status()
     lock_id = lock.json()["id"]
     requests.put(f"{base}/locks/{lock_id}/grants/{sid}", headers=admin, timeout=60)
-    body, content_type = multipart("frames", "frame.jpg", frame)
-    door = (("Authorization", f"Bearer {_key(server, 'unlock')}"),)
-    req = Request("POST", f"/v1/locks/{lock_id}/unlock", body, content_type, door)
-    check = requests.post(
-        f"{base}/locks/{lock_id}/unlock",
-        data=body,
-        headers={"Content-Type": content_type, **dict(door)},
-        timeout=60,
-    )
+    req, check = door_request(server, lock_id, api_key(server, "unlock"), frame)
     verdict = json.loads(check.text).get("verdict")
     if verdict != "unlock":
         raise RuntimeError(f"the benchmark frame does not unlock: {check.text}")
     return req
+
+
+def door_request(
+    server: Server, lock_id: str, key: str, frame: bytes
+) -> tuple[Request, requests.Response]:
+    """A door's unlock of ``lock_id`` posting ``frame`` with ``key``, for the load, and
+    the server's answer to it sent once now."""
+    body, content_type = multipart("frames", "frame.jpg", frame)
+    auth = (("Authorization", f"Bearer {key}"),)
+    request = Request("POST", f"/v1/locks/{lock_id}/unlock", body, content_type, auth)
+    answer = requests.post(
+        f"http://{HOST}:{server.port}{request.path}",
+        data=body,
+        headers={"Content-Type": content_type, **dict(auth)},
+        timeout=60,
+    )
+    return request, answer

@@ -42,8 +42,8 @@ import cv2
 import requests
 
 from .context import ROOT, Results, Settings
-from .load import LoadResult, Request, multipart, run_load
-from .lock import _key
+from .load import LoadResult, Request, run_load
+from .lock import api_key, door_request
 from .machine import describe
 from .peers import prepare_deepface_home
 from .report import Row
@@ -92,7 +92,7 @@ def set_up(server: Server, shared: Path, wanted: int, skipped: list[int]) -> lis
     """Enrol, lock, grant and key ``wanted`` doors over HTTP; each one's frame opens it
     (``skipped[0]`` counts the people left out)."""
     base = f"http://{HOST}:{server.port}/v1"
-    admin = {"Authorization": f"Bearer {_key(server, 'admin')}"}
+    admin = {"Authorization": f"Bearer {api_key(server, 'admin')}"}
     doors: list[Door] = []
     for person, paths in candidates(shared):
         sid = _post(f"{base}/subjects", admin, json={"name": person})["id"]
@@ -108,15 +108,7 @@ def set_up(server: Server, shared: Path, wanted: int, skipped: list[int]) -> lis
         requests.put(f"{base}/locks/{lock}/grants/{sid}", headers=admin, timeout=60)
         key = _post(f"{base}/keys", admin, json={"scope": "unlock", "locks": [lock]})["key"]
         frame = door_frame(paths[2])
-        body, content_type = multipart("frames", "frame.jpg", frame)
-        auth = (("Authorization", f"Bearer {key}"),)
-        request = Request("POST", f"/v1/locks/{lock}/unlock", body, content_type, auth)
-        check = requests.post(
-            f"{base}/locks/{lock}/unlock",
-            data=body,
-            headers={"Content-Type": content_type, **dict(auth)},
-            timeout=60,
-        )
+        request, check = door_request(server, lock, key, frame)
         if check.status_code != 200 or check.json().get("verdict") != "unlock":
             log.info("%s: the door frame does not open (%s), skipped", person, check.text[:80])
             skipped[0] += 1

@@ -31,7 +31,7 @@ def _face_json(
     pipe: Pipeline, image: np.ndarray, face: Face, vector: np.ndarray, scale: float = 1.0
 ) -> dict[str, Any]:
     """One face's answer; ``scale`` maps the decoded image's coordinates to the file's."""
-    where = face.scaled(scale) if scale != 1.0 else face
+    where = face.scaled(scale)
     return {
         "model": pipe.model_id,
         "embedding": [round(float(v), 6) for v in vector],

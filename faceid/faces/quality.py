@@ -62,7 +62,7 @@ def assess(image: np.ndarray, face: Face, scale: float = 1.0) -> dict[str, float
     grey = _crop(image, face)
     parts = {
         "sharpness": sharpness(grey),
-        "size": size(face.scaled(scale) if scale != 1.0 else face),
+        "size": size(face.scaled(scale)),
         "frontal": frontal(face.landmarks),
         "exposure": exposure(grey),
     }
