@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 from bench.context import Results  # noqa: E402
 from bench.report import Row as ReportRow  # noqa: E402
 from bench.stats import measure, ms  # noqa: E402
-from faceid.lock.index import IndexCache  # noqa: E402
+from faceid.lock.cache import IndexCache  # noqa: E402
 from faceid.settings import Settings as ServiceSettings  # noqa: E402
 from faceid.store import Store, new_id, open_store  # noqa: E402
 

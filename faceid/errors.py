@@ -35,6 +35,7 @@
     ├── ModelUnavailable             503 model_unavailable
     ├── StoreUnavailable             503 store_unavailable (the database is down; retry)
     ├── ServiceBusy                  503 busy (too many heavy requests at once; Retry-After)
+    │   └── IndexBuilding            503 index_building (a large gallery is being indexed)
     └── ModelDownloadError           502 model_download_failed
 
 Every leaf carries one HTTP status and one stable ``code`` string; the message
@@ -56,6 +57,7 @@ class FaceIdError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.retry_after: int | None = details.get("retry_after")  # sent as Retry-After
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -194,16 +196,18 @@ class ServiceBusy(FaceIdError):
     status = 503
     code = "busy"
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, retry_after=retry_after)
-        self.retry_after = retry_after
-
 
 class StoreUnavailable(FaceIdError):
     """The database cannot be reached right now; the service keeps retrying."""
 
     status = 503
     code = "store_unavailable"
+
+
+class IndexBuilding(ServiceBusy):
+    """A large gallery's host index is being built; retry after ``retry_after`` seconds."""
+
+    code = "index_building"
 
 
 class ModelDownloadError(FaceIdError):
@@ -287,10 +291,6 @@ class TooManyAttempts(FaceIdError):
 
     status = 429
     code = "too_many_attempts"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, retry_after=retry_after)
-        self.retry_after = retry_after
 
 
 class RateLimited(TooManyAttempts):

@@ -9,14 +9,17 @@ nothing heavy happens when the app is built.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from pathlib import Path
 
 from .errors import ConfigError
 from .faces.levels import DEFAULT_LEVEL
 from .faces.pipeline import Pipeline, PipelineConfig
 from .liveness import challenge
+from .lock.ann import Shelf
+from .lock.cache import IndexCache, Launcher, in_memory, index_root
 from .lock.gate import Gate
-from .lock.index import IndexCache
 from .lock.ratelimit import OpenRateLimit
 from .settings import Settings
 from .store import Store, open_store
@@ -125,10 +128,30 @@ class Services:
 
     @property
     def index(self) -> IndexCache:
-        """Per-organisation template indexes over the store."""
+        """Per-organisation galleries over the store: exact below
+        ``FACEID_INDEX_APPROX_FROM`` templates, the host's index above."""
         store = self.store
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = IndexCache(store)
+                    self._index = self._galleries(store)
         return self._index
+
+    def _galleries(self, store: Store) -> IndexCache:
+        cfg = self.settings
+        root = index_root(cfg.index_dir, store)
+        if cfg.encryption_key and not in_memory(root):
+            log.warning(
+                "FACEID_INDEX_DIR is on disk while templates are encrypted: a large "
+                "organisation's index (8-bit codes of its templates) would be written there "
+                "in the clear. Point it at a memory file system such as /dev/shm.",
+                extra={"index_dir": str(root)},
+            )
+        env = {
+            **os.environ,
+            "FACEID_DATA_DIR": str(Path(cfg.data_dir).resolve()),
+            "FACEID_DATABASE_URL": cfg.database_url,
+            "FACEID_ENCRYPTION_KEY": cfg.encryption_key,
+            "FACEID_INDEX_DIR": str(root.parent),
+        }
+        return IndexCache(store, Shelf(root), cfg.index_approx_from, Launcher(env))

@@ -94,6 +94,8 @@ class Settings(BaseModel):
     quota_locks: int = Field(10_000, ge=1)
     quota_keys: int = Field(10_000, ge=1)
     audit_retention_days: float = Field(365, gt=0)
+    index_approx_from: int = Field(200_000, ge=1)
+    index_dir: str = ""
     key_write_rate: str = "300/minute"
     heavy_requests: int = Field(2, ge=1, le=64)
     heavy_per_key: int = Field(1, ge=1, le=64)

@@ -395,3 +395,30 @@ def test_racing_deletions_cannot_take_a_granted_subjects_last_face(store_config)
             outcomes = sorted(pool.map(delete, ids))
         assert outcomes == ["anchored", "deleted"], outcomes
         assert len(store.list_templates(org.id, subject.id)) == 1
+
+
+def test_the_reads_of_a_host_index(store_config):
+    """Pages in id order cover every template; each write is stamped with the change
+    counter it made, so what came after a build is read alone; reads by id or subject
+    give what still exists; a row sealed with another key is left out of all of them."""
+    store = open_store(settings_for(**store_config, FACEID_ENCRYPTION_KEY=KEY))
+    org = store.ensure_org("o")
+    alice, bob = store.create_subject(org.id, "a", {}), store.create_subject(org.id, "b", {})
+    first = store.add_templates(org.id, alice.id, "m", [(vec(i), 0.5, "x", None) for i in range(5)])
+    built = store.org_version(org.id)
+    later = store.add_templates(org.id, bob.id, "m", [(vec(9), 0.5, "x", None)])
+    assert store.replace_template(org.id, alice.id, first[0], vec(7), 0.5, "x", None)
+    pages = list(store.template_pages(org.id, page=2))
+    assert [len(p) for p in pages] == [2, 2, 2]
+    assert sorted(t for p in pages for t in p.template_ids) == sorted([*first, *later])
+    since = store.templates_since(org.id, built)
+    assert sorted(since.template_ids) == sorted([first[0], *later])
+    np.testing.assert_array_equal(since.vectors[since.template_ids.index(first[0])], vec(7))
+    assert store.delete_template(org.id, alice.id, first[1])
+    by_id = store.templates_by_id(org.id, [first[1], first[2], later[0], "face_none"])
+    assert sorted(by_id.template_ids) == sorted([first[2], later[0]])
+    assert store.subjects_templates(org.id, [bob.id]).subject_ids == [bob.id]
+    assert store.template_count(org.id) == 5
+    assert store.templates_by_id(store.ensure_org("other").id, first).template_ids == []
+    other = open_store(settings_for(**store_config, FACEID_ENCRYPTION_KEY="22" * 32))
+    assert len(other.templates_since(org.id, 0)) == 0

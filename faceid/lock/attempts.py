@@ -82,7 +82,7 @@ def refuse(ctx: Context, refusal: Refusal) -> TooManyAttempts:
         message = f"Every attempt this {kind} may make is in use; try again in a moment."
     else:
         message = f"Too many {what} on this {kind}; try again in {refusal.retry_after} s."
-    return TooManyAttempts(message, refusal.retry_after)
+    return TooManyAttempts(message, retry_after=refusal.retry_after)
 
 
 @contextmanager

@@ -1,12 +1,21 @@
-"""The lock's own commands: ``faceid keys`` (create, list, revoke), on the same Settings."""
+"""The lock's own commands, on the same Settings: ``faceid keys`` (create, list, revoke) and
+``faceid index`` (build and show a large organisation's host index)."""
 
 from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
 
 import click
 
 from ..errors import FaceIdError
-from ..store import SCOPES
+from ..settings import Settings
+from ..store import SCOPES, Store
 from ..store.cli import open_configured as _store
+from .ann import Shelf
+from .approx import build_host_index
+from .cache import index_root
 from .keys import create_key
 
 
@@ -58,4 +67,48 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
-COMMANDS = (keys,)
+@click.group()
+def index() -> None:
+    """Large organisations' host indexes (FACEID_INDEX_DIR): one per host, every worker maps it."""
+
+
+def _org_id(store: Store, org: str | None, org_id: str | None) -> str:
+    if org_id:
+        return org_id
+    found = store.org_by_name(org or "")
+    if found is None:
+        raise click.UsageError(f"no organisation named {org!r} (give --org or --org-id)")
+    return found.id
+
+
+@index.command("build")
+@click.option("--org", help="Organisation name.")
+@click.option("--org-id", help="Organisation id (instead of --org).")
+def index_build(org: str | None, org_id: str | None) -> None:
+    """Build an organisation's index on this host now (workers also start one by themselves
+    when its templates pass FACEID_INDEX_APPROX_FROM); says so when another process is
+    building it."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    store = _store()
+    shelf = Shelf(index_root(Settings.load().index_dir, store))
+    manifest = build_host_index(store, shelf, _org_id(store, org, org_id))
+    click.echo(json.dumps(asdict(manifest)) if manifest else "another process is building it")
+
+
+@index.command("status")
+@click.option("--org", help="Organisation name.")
+@click.option("--org-id", help="Organisation id (instead of --org).")
+def index_status(org: str | None, org_id: str | None) -> None:
+    """The index in force on this host for an organisation (JSON), and its templates now."""
+    store = _store()
+    found = _org_id(store, org, org_id)
+    manifest = Shelf(index_root(Settings.load().index_dir, store)).manifest(found)
+    report = {
+        "templates": store.template_count(found),
+        "writes_since_build": store.org_version(found) - manifest.version if manifest else None,
+        "index": asdict(manifest) if manifest else None,
+    }
+    click.echo(json.dumps(report))
+
+
+COMMANDS = (keys, index)

@@ -16,8 +16,8 @@ from ..faces.models import ModelCard
 from ..faces.pipeline import Pipeline
 from ..settings import Settings
 from ..store import Store, Subject
+from .cache import IndexCache
 from .catalogue import find_subject
-from .index import IndexCache
 from .keys import Principal
 
 

@@ -1,22 +1,18 @@
-"""Per-organisation in-memory template index, kept fresh against the store.
+"""Exact search over a set of templates: a normalised float32 matrix and each row's subject.
 
-The store is the source of truth. Each worker holds, per organisation, a
-normalised float32 matrix of its templates and the subject of each row. Before
-each search the organisation's change counter (one indexed read) is compared
-with the index's; any write by any worker or host bumps it, and the index
-reloads. Search is one matrix-vector product, never a table scan per request.
+A worker holds one for each small organisation (faceid.lock.cache reloads it when the
+organisation's change counter moves); a large organisation's search re-ranks its
+candidates with one too (faceid.lock.approx). Search is one matrix-vector product.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..faces.pipeline import l2_normalize
-from ..store import Store
 
 
 @dataclass(frozen=True)
@@ -91,24 +87,3 @@ class GalleryIndex:
         """The closest subject to ``query`` (within ``only``, never ``exclude``), or None."""
         hits = self.search(query, top_k=1, only=only, exclude=exclude)
         return hits[0] if hits else None
-
-
-class IndexCache:
-    """The worker's indexes, one per organisation, reloaded when the store's counter moves."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._indexes: dict[str, GalleryIndex] = {}
-        self._lock = threading.Lock()
-
-    def get(self, org_id: str) -> GalleryIndex:
-        version = self.store.org_version(org_id)
-        index = self._indexes.get(org_id)
-        if index is not None and index.version == version:
-            return index
-        with self._lock:
-            index = self._indexes.get(org_id)
-            if index is None or index.version != version:
-                index = GalleryIndex(*self.store.load_gallery(org_id))
-                self._indexes[org_id] = index
-        return index

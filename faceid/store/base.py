@@ -10,6 +10,7 @@ from __future__ import annotations
 from .budgets import BudgetsMixin
 from .challenges import ChallengesMixin
 from .counters import CountersMixin
+from .gallery import GalleryMixin
 from .locks import LocksMixin
 from .orgs import OrgsMixin
 from .quotas import QuotasMixin
@@ -18,6 +19,7 @@ from .subjects import SubjectsMixin
 
 class Store(
     OrgsMixin,
+    GalleryMixin,
     SubjectsMixin,
     LocksMixin,
     BudgetsMixin,

@@ -125,4 +125,12 @@ MIGRATIONS: list[list[str]] = [
     ["ALTER TABLE challenges ADD COLUMN cues TEXT"],
     # 8: escalating lockouts: how many lockouts of a bucket in a row no success has followed
     ["ALTER TABLE lockouts ADD COLUMN strikes INTEGER NOT NULL DEFAULT 1"],
+    # 9: the organisation's change counter each template was written at, so a host's
+    #    approximate index (faceid.lock.approx) reads only what was written after its build;
+    #    and the build's pages in id order
+    [
+        "ALTER TABLE templates ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+        "CREATE INDEX templates_by_version ON templates (org_id, version)",
+        "CREATE INDEX templates_by_org_id ON templates (org_id, id)",
+    ],
 ]

@@ -91,8 +91,12 @@ class SubjectsMixin(QuotasMixin):
             self._bump(cur, org_id)
         return int(n)
 
-    def _bump(self, cur: Any, org_id: str) -> None:
+    def _bump(self, cur: Any, org_id: str) -> int:
+        """Move the organisation's change counter on; returns its new value. The row stays
+        locked to the transaction's end, so values are taken in the order writes commit."""
         self._exec(cur, "UPDATE orgs SET version = version + 1 WHERE id = ?", (org_id,))
+        row = self._exec(cur, "SELECT version FROM orgs WHERE id = ?", (org_id,)).fetchone()
+        return int(row[0]) if row else 0
 
     # -- templates -------------------------------------------------------------
     def _pack(self, aad: bytes, vector: np.ndarray) -> tuple[bytes, int]:
@@ -138,6 +142,7 @@ class SubjectsMixin(QuotasMixin):
         now = time.time()
         with self.tx() as cur:
             self._within_quota(cur, org_id, "templates", len(items))
+            version = self._bump(cur, org_id)
             for vector, quality, source, image in items:
                 template_id = new_id("face")
                 aad = template_aad(org_id, subject_id, template_id, model_id)
@@ -145,8 +150,8 @@ class SubjectsMixin(QuotasMixin):
                 self._exec(
                     cur,
                     "INSERT INTO templates (id, org_id, subject_id, model_id, dim, "
-                    "vector, encrypted, quality, source, image, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "vector, encrypted, quality, source, image, created_at, version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         template_id,
                         org_id,
@@ -159,10 +164,10 @@ class SubjectsMixin(QuotasMixin):
                         source,
                         self._blob(image) if image is not None else None,
                         now,
+                        version,
                     ),
                 )
                 ids.append(template_id)
-            self._bump(cur, org_id)
         return ids
 
     def list_templates(self, org_id: str, subject_id: str) -> list[Template]:
@@ -238,10 +243,11 @@ class SubjectsMixin(QuotasMixin):
                 return False
             aad = template_aad(org_id, subject_id, template_id, row[0])
             data, encrypted = self._pack(aad, vector)
+            version = self._bump(cur, org_id)
             cur = self._exec(
                 cur,
                 "UPDATE templates SET vector = ?, encrypted = ?, quality = ?, "
-                "source = ?, image = ?, dim = ?, created_at = ? "
+                "source = ?, image = ?, dim = ?, created_at = ?, version = ? "
                 "WHERE org_id = ? AND subject_id = ? AND id = ?",
                 (
                     self._blob(data),
@@ -251,37 +257,11 @@ class SubjectsMixin(QuotasMixin):
                     self._blob(image) if image is not None else None,
                     len(vector),
                     time.time(),
+                    version,
                     org_id,
                     subject_id,
                     template_id,
                 ),
             )
             replaced = bool(cur.rowcount)
-            if replaced:
-                self._bump(cur, org_id)
         return replaced
-
-    def load_gallery(self, org_id: str) -> tuple[int, list[str], list[str], np.ndarray]:
-        """(version, template ids, subject ids, vectors) of an organisation, for the index.
-        Rows that fail their authentication are left out (and logged)."""
-        with self.tx(write=False) as cur:
-            version = self._exec(cur, "SELECT version FROM orgs WHERE id = ?", (org_id,)).fetchone()
-            rows = self._exec(
-                cur,
-                "SELECT id, subject_id, vector, encrypted, dim, model_id FROM templates "
-                "WHERE org_id = ? ORDER BY id",
-                (org_id,),
-            ).fetchall()
-        kept = []
-        for row in rows:
-            vector = self._unpack((org_id, row[1], row[0], row[5]), row[2], row[3])
-            if vector is not None and len(vector) == row[4]:
-                kept.append((row[0], row[1], vector))
-        dim = int(rows[0][4]) if rows else 0
-        vectors = np.array([k[2] for k in kept], dtype=np.float32).reshape(len(kept), dim)
-        return (
-            int(version[0]) if version else 0,
-            [k[0] for k in kept],
-            [k[1] for k in kept],
-            vectors,
-        )
