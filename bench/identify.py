@@ -169,7 +169,8 @@ def add(rows: list[Row], results: Results) -> None:
         results.add(
             ReportRow(
                 "6",
-                f"identify (1:N, top 5) over {r.templates:,} templates, {r.store} store",
+                f"identify (1:N, top 5) over {r.templates:,} templates, {r.store} store, "
+                "exact search in the worker (the path below FACEID_INDEX_APPROX_FROM)",
                 f"synthetic unit vectors, {DIM}-d, {PER_SUBJECT} per subject",
                 f"p50 {ms(r.p50)}, p95 {ms(r.p95)} (counter read + index search); index load "
                 f"{ms(r.load_s)}; RSS {r.bytes_per_template:.0f} B per template",

@@ -18,7 +18,7 @@ from .faces.levels import DEFAULT_LEVEL
 from .faces.pipeline import Pipeline, PipelineConfig
 from .liveness import challenge
 from .lock.ann import Shelf
-from .lock.cache import IndexCache, Launcher, in_memory, index_root
+from .lock.cache import IndexCache, Launcher, in_memory, index_base, store_key
 from .lock.gate import Gate
 from .lock.ratelimit import OpenRateLimit
 from .settings import Settings
@@ -54,6 +54,13 @@ class Services:
                 "FACEID_CHALLENGE_SCHEDULE=off: a challenge's actions are revealed at once and "
                 "their timing is not checked, so a clip recorded before the challenge can "
                 "answer it. For tests and demos only."
+            )
+        self.index_dir = index_base(settings.index_dir)
+        if settings.encryption_key and not in_memory(self.index_dir):
+            raise ConfigError(
+                f"FACEID_INDEX_DIR ({self.index_dir}) is on disk while templates are "
+                "encrypted: a large organisation's index (8-bit codes of its faces) would be "
+                "written there in the clear. Point it at a memory file system (/dev/shm)."
             )
         self._store = store
         self._pipeline = pipeline
@@ -139,19 +146,12 @@ class Services:
 
     def _galleries(self, store: Store) -> IndexCache:
         cfg = self.settings
-        root = index_root(cfg.index_dir, store)
-        if cfg.encryption_key and not in_memory(root):
-            log.warning(
-                "FACEID_INDEX_DIR is on disk while templates are encrypted: a large "
-                "organisation's index (8-bit codes of its templates) would be written there "
-                "in the clear. Point it at a memory file system such as /dev/shm.",
-                extra={"index_dir": str(root)},
-            )
         env = {
             **os.environ,
             "FACEID_DATA_DIR": str(Path(cfg.data_dir).resolve()),
             "FACEID_DATABASE_URL": cfg.database_url,
             "FACEID_ENCRYPTION_KEY": cfg.encryption_key,
-            "FACEID_INDEX_DIR": str(root.parent),
+            "FACEID_INDEX_DIR": str(self.index_dir),
         }
-        return IndexCache(store, Shelf(root), cfg.index_approx_from, Launcher(env))
+        root = Shelf(self.index_dir / store_key(cfg.database_url, cfg.data_dir))
+        return IndexCache(store, root, cfg.index_approx_from, Launcher(env))

@@ -22,24 +22,24 @@ import numpy as np
 import pytest
 import requests
 
-from faceid.errors import IndexBuilding
+from faceid import create_app
+from faceid.errors import ConfigError, IndexBuilding
 from faceid.lock import cache as cache_module
 from faceid.lock.ann import ID_WIDTH, Shelf
-from faceid.lock.approx import ApproxGallery, build_host_index
-from faceid.lock.cache import IndexCache
+from faceid.lock.approx import ApproxGallery, PendingGallery, build_host_index
+from faceid.lock.cache import IndexCache, Launcher, in_memory, index_base
 from faceid.lock.index import GalleryIndex
-from faceid.store import SqliteStore, TemplateCipher, parse_key
+from faceid.store import SqliteStore, Store, TemplateCipher, new_id, open_store, parse_key
 
-from .conftest import EXAMPLES, ROOT, needs_faces
+from .conftest import EXAMPLES, ROOT, needs_faces, settings_for
 from .server import Server
 
 DIM = 64
 
 
-def filled(path: Path, people: int, cipher: TemplateCipher | None = None, seed: int = 0):
-    """A store with ``people`` subjects of 5 templates around their own centre; returns
+def filled(store: Store, people: int, seed: int = 0):
+    """``people`` subjects of 5 templates around their own centre in the store; returns
     the store, the organisation's id and each subject's (id, centre)."""
-    store = SqliteStore(path, cipher)
     store.migrate()
     org = store.ensure_org("big")
     rng = np.random.default_rng(seed)
@@ -53,9 +53,50 @@ def filled(path: Path, people: int, cipher: TemplateCipher | None = None, seed: 
     return store, org.id, subjects
 
 
+def bulk_filled(store: Store, people: int, seed: int = 0):
+    """As :func:`filled`, written in one transaction (an organisation's gallery as it
+    stands before a build; the writes under test go through the store's methods)."""
+    org = store.ensure_org("big")
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((people, DIM)).astype(np.float32)
+    vectors = np.repeat(centres, 5, axis=0) + 0.5 * rng.standard_normal((people * 5, DIM))
+    subjects = [new_id("sub") for _ in range(people)]
+    p, now = store.placeholder, time.time()
+    with store.tx() as cur:
+        cur.executemany(
+            f"INSERT INTO subjects (id, org_id, name, metadata, created_at) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p})",
+            [(s, org.id, s, "{}", now) for s in subjects],
+        )
+        cur.executemany(
+            f"INSERT INTO templates (id, org_id, subject_id, model_id, dim, vector, encrypted, "
+            f"quality, source, created_at, version) VALUES ({', '.join([p] * 11)})",
+            [
+                (
+                    new_id("face"),
+                    org.id,
+                    subjects[i // 5],
+                    "test-model",
+                    DIM,
+                    store._blob(v.astype("<f4").tobytes()),
+                    0,
+                    0.9,
+                    "test",
+                    now,
+                    0,
+                )
+                for i, v in enumerate(vectors)
+            ],
+        )
+        store._exec(cur, "UPDATE orgs SET version = version + 1 WHERE id = ?", (org.id,))
+    return store, org.id, list(zip(subjects, centres, strict=True))
+
+
 @pytest.fixture
-def big(tmp_path):
-    store, org, subjects = filled(tmp_path / "store.sqlite", 4000)
+def big(store_config, tmp_path):
+    """20,000 templates in SQLite and in PostgreSQL (where READ COMMITTED reads and
+    concurrent writers make the change counter's order matter)."""
+    store, org, subjects = bulk_filled(open_store(settings_for(**store_config)), 4000)
     shelf = Shelf(tmp_path / "index")
     launched: list[str] = []
     cache = IndexCache(store, shelf, approx_from=5000, launch=launched.append)
@@ -139,17 +180,124 @@ def test_a_rebuild_is_asked_once_writes_pass_the_share(big, monkeypatch):
 
 
 def test_a_gallery_too_large_to_load_waits_for_its_index(big):
-    """Above four times the threshold no worker loads the gallery whole: 503 with a
-    Retry-After while the host builds."""
-    store, org, _, shelf, _, _ = big
+    """Above four times the threshold no worker loads the gallery whole while the host
+    builds: a lock's few grants are still searched exactly from the store, a wider
+    search is 503 with a Retry-After."""
+    store, org, subjects, shelf, _, _ = big
     launched: list[str] = []
     cache = IndexCache(store, shelf, approx_from=1000, launch=launched.append)
+    pending = cache.get(org)
+    assert isinstance(pending, PendingGallery) and launched == [org]
+    subject, centre = subjects[9]
+    assert pending.best(centre, only=[subject, subjects[10][0]]).subject_id == subject
     with pytest.raises(IndexBuilding) as refused:
-        cache.get(org)
+        pending.best(centre)
     assert refused.value.status == 503 and refused.value.retry_after > 0
-    assert launched == [org]
     build_host_index(store, shelf, org)
     assert isinstance(cache.get(org), ApproxGallery)
+
+
+def test_a_deleted_template_does_not_hide_its_subject(big):
+    """A subject enrolled after the build with two faces, the nearer one then deleted:
+    the other still answers (the delta is searched per template, not per subject)."""
+    store, org, _, shelf, cache, _ = big
+    build_host_index(store, shelf, org)
+    late = store.create_subject(org, "late", {})
+    centre = np.random.default_rng(8).standard_normal(DIM).astype(np.float32)
+    near, far = store.add_templates(
+        org,
+        late.id,
+        "test-model",
+        [(centre, 0.9, "t", None), (centre + 0.3 * np.ones(DIM, np.float32), 0.9, "t", None)],
+    )
+    assert cache.get(org).best(centre).template_id == near
+    assert store.delete_template(org, late.id, near)
+    hit = cache.get(org).best(centre)
+    assert (hit.subject_id, hit.template_id) == (late.id, far)
+
+
+def test_erased_faces_leave_the_host_index(big, monkeypatch):
+    """An erasure after the build asks for a rebuild once the build is ERASE_AFTER_S old;
+    the rebuilt files no longer hold the erased templates' ids."""
+    store, org, subjects, shelf, cache, launched = big
+    manifest = build_host_index(store, shelf, org)
+    erased = store.list_templates(org, subjects[0][0])
+    store.delete_subject(org, subjects[0][0])
+    cache.get(org)
+    launched.clear()
+    cache.get(org)
+    assert launched == []  # the build is new
+    monkeypatch.setattr(cache_module, "ERASE_AFTER_S", 0.0)
+    cache.get(org)
+    assert launched == [org]
+    rebuilt = build_host_index(store, shelf, org)
+    ids = (shelf.folder(org) / f"{rebuilt.name}.ids").read_bytes()
+    assert rebuilt.version > manifest.version and all(t.id.encode() not in ids for t in erased)
+
+
+def test_a_shrunk_organisation_is_searched_exactly_again(big):
+    """A build finding fewer templates than it keeps an index for (half the threshold,
+    from the settings) retires the index: its files go and workers search exactly."""
+    store, org, subjects, shelf, cache, _ = big
+    build_host_index(store, shelf, org)
+    for subject, _ in subjects[:10]:
+        store.delete_subject(org, subject)
+    assert build_host_index(store, shelf, org, keep_from=20_000) is None
+    assert shelf.manifest(org) is None and not list(shelf.folder(org).glob("v*"))
+    gallery = cache.get(org)
+    assert isinstance(gallery, GalleryIndex) and len(gallery) == 20_000 - 50
+
+
+def test_an_index_newer_than_the_store_is_not_trusted(big):
+    """A store restored to an earlier state: the host's index, built at a later counter,
+    would hide what is written now below it; it is set aside and rebuilt."""
+    store, org, _, shelf, cache, launched = big
+    build_host_index(store, shelf, org)
+    with store.tx() as cur:
+        store._exec(cur, "UPDATE orgs SET version = 0 WHERE id = ?", (org,))
+    launched.clear()
+    assert isinstance(cache.get(org), GalleryIndex) and launched == [org]
+
+
+def test_the_index_folder_must_be_this_users_own(tmp_path):
+    shared = tmp_path / "open"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)
+    assert index_base(str(shared)) == shared
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o700  # repaired
+    link = tmp_path / "link"
+    link.symlink_to(shared)
+    with pytest.raises(ConfigError, match="link or belongs to another user"):
+        index_base(str(link))
+    if os.getuid() == 0:  # only root can give a folder away
+        theirs = tmp_path / "theirs"
+        theirs.mkdir()
+        os.chown(theirs, 4242, 4242)
+        with pytest.raises(ConfigError):
+            index_base(str(theirs))
+
+
+def test_an_encrypted_store_refuses_an_index_folder_on_disk(tmp_path):
+    overrides = {
+        "FACEID_DATA_DIR": str(tmp_path / "data"),
+        "FACEID_ENCRYPTION_KEY": "ab" * 32,
+        "FACEID_INDEX_DIR": str(tmp_path / "index"),
+    }
+    if in_memory(tmp_path):
+        pytest.skip("the temporary folder is itself in memory here")
+    with pytest.raises(ConfigError, match="on disk while templates are encrypted"):
+        create_app(overrides)
+
+
+def test_failed_builds_are_asked_for_less_and_less_often(tmp_path):
+    """A build that fails (here: an organisation the store does not hold) is not asked
+    for again by this worker until twice the wait has passed."""
+    launcher = Launcher({**os.environ, "FACEID_DATA_DIR": str(tmp_path)})
+    launcher("org_0000000000000000")
+    launcher._running["org_0000000000000000"].wait(timeout=120)
+    launcher("org_0000000000000000")  # reaps the failure: the next wait doubles
+    assert launcher._wait["org_0000000000000000"] == 2 * cache_module.LAUNCH_EVERY_S
+    assert "org_0000000000000000" not in launcher._running
 
 
 def test_one_build_per_host(big):
@@ -164,7 +312,7 @@ def test_one_build_per_host(big):
 
 def test_sealed_templates_are_indexed_and_the_files_are_private(tmp_path):
     cipher = TemplateCipher(parse_key("a" * 64))
-    store, org, subjects = filled(tmp_path / "store.sqlite", 300, cipher)
+    store, org, subjects = filled(SqliteStore(tmp_path / "store.sqlite", cipher), 300)
     shelf = Shelf(tmp_path / "index")
     assert build_host_index(store, shelf, org) is not None
     gallery = IndexCache(store, shelf, approx_from=100).get(org)
@@ -227,6 +375,8 @@ def _identify_through_the_host_index(server: Server, data: Path, index_dir: Path
         return subject
 
     owner = enrol("owner", EXAMPLES / "obama.jpg")
+    owner_faces = call(admin, "GET", f"/v1/subjects/{owner}/faces").json()["items"]
+    assert owner_faces
     store = SqliteStore(data / "faceid.db")
     org = store.org_by_name("acme")
     assert org is not None and org.model_id
@@ -275,6 +425,20 @@ def _identify_through_the_host_index(server: Server, data: Path, index_dir: Path
     report = json.loads(status.stdout)
     assert report["index"]["count"] == 1501 and report["templates"] == 1501  # -1 +1
     assert report["writes_since_build"] >= 2
+    build = subprocess.run(
+        [sys.executable, "-m", "faceid.cli", "index", "build", "--org", "acme"],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # as README says to run it at deploy: the erased owner's row is gone from the files
+    rebuilt = json.loads(build.stdout)
+    assert rebuilt["count"] == 1501 and rebuilt["version"] > built["version"]
+    ids = (manifests[0].parent / f"v{rebuilt['version']}.ids").read_bytes()
+    assert all(t["id"].encode() not in ids for t in owner_faces)
+    for _ in range(4):
+        assert identify(EXAMPLES / "biden.jpg") == [newcomer]
 
 
 def _workers(server: Server) -> list[int]:

@@ -114,20 +114,28 @@ class Shelf:
 
     @contextmanager
     def building(self, org_id: str) -> Iterator[bool]:
-        """Hold the organisation's build lock; yields False (holding nothing) when another
-        process of this host holds it."""
+        """Hold the organisation's build lock, then the host's (one build at a time: each
+        holds an index in memory); yields False at once, holding nothing, when another
+        process of this host holds the organisation's."""
         folder = self.folder(org_id)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(folder / "build.lock", "a") as handle:
+        self.root.mkdir(exist_ok=True, mode=0o700)
+        folder.mkdir(exist_ok=True, mode=0o700)
+        with open(folder / "build.lock", "a", opener=_private) as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 yield False
                 return
-            try:
+            with open(self.root / "build.lock", "a", opener=_private) as host:
+                fcntl.flock(host, fcntl.LOCK_EX)
                 yield True
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def retire(self, org_id: str) -> None:
+        """Take the organisation's index out of force (workers search it exactly again)."""
+        folder = self.folder(org_id)
+        (folder / "current.json").unlink(missing_ok=True)
+        for old in [*folder.glob("v*.faiss"), *folder.glob("v*.ids")]:
+            old.unlink(missing_ok=True)
 
     def build(
         self, org_id: str, version: int, count: int, pages: Iterable[tuple[list[str], np.ndarray]]

@@ -8,7 +8,8 @@ candidates and this delta's best, reads those templates from the store by id (so
 deleted one drops out and a rewritten one scores as it is now, sealed vectors opened as
 usual) and ranks them on their float32 vectors: a score is always exact, only a template
 the index failed to propose can be missed. A lock with few grants never uses the index:
-its subjects' templates are read and scored directly.
+its subjects' templates are read and scored directly, also while a host still builds
+its first index (:class:`PendingGallery`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Collection
 
 import numpy as np
 
+from ..errors import IndexBuilding
 from ..faces.pipeline import l2_normalize
 from ..store import Store
 from ..store.gallery import Rows
@@ -41,6 +43,7 @@ class ApproxGallery:
         self.host = host
         self.built = host.manifest.version
         self.version = self.built  # the change counter the delta has caught up with
+        self.erased = 0  # the counter of the organisation's last erasure, as last read
         self._delta: dict[str, tuple[str, np.ndarray]] = {}
         self._delta_index = _exact(self.version, Rows([], [], np.zeros((0, self.dim))))
 
@@ -65,6 +68,7 @@ class ApproxGallery:
         if version <= self.version:
             return
         rows = self.store.templates_since(self.org_id, self.version, self.dim)
+        self.erased = self.store.org_erased(self.org_id)
         for template_id, subject_id, vector in zip(
             rows.template_ids, rows.subject_ids, rows.vectors, strict=True
         ):
@@ -85,13 +89,10 @@ class ApproxGallery:
         if query.shape[-1] != self.dim:
             return []
         if only is not None and len(only) <= EXACT_GRANTS:
-            subjects = [s for s in only if s != exclude]
-            rows = self.store.subjects_templates(self.org_id, subjects, self.dim)
-            return _exact(self.version, rows).search(query, top_k, exclude=exclude)
+            return granted(self.store, self.org_id, query, top_k, only, exclude)
         q = l2_normalize(query).astype(np.float32)
         k = max(RERANK * (4 if only is not None else 1), top_k * 16)
-        ids = self.host.candidates(q, k)
-        ids += [hit.template_id for hit in self._delta_index.search(q, k, only, exclude)]
+        ids = self.host.candidates(q, k) + self._delta_index.nearest(q, k)
         rows = self.store.templates_by_id(self.org_id, ids, self.dim)
         return _exact(self.version, rows).search(q, top_k, only, exclude)
 
@@ -102,17 +103,66 @@ class ApproxGallery:
         return hits[0] if hits else None
 
 
+class PendingGallery:
+    """A large organisation's gallery while this host builds its first index: a lock's
+    few grants are searched exactly from the store; a wider search waits (503)."""
+
+    def __init__(self, store: Store, org_id: str, count: int) -> None:
+        self.store, self.org_id, self.count = store, org_id, count
+
+    def search(
+        self,
+        query: np.ndarray,
+        top_k: int = 5,
+        only: Collection[str] | None = None,
+        exclude: str | None = None,
+    ) -> list[Hit]:
+        if only is not None and len(only) <= EXACT_GRANTS:
+            return granted(self.store, self.org_id, query, top_k, only, exclude)
+        raise IndexBuilding(
+            f"This organisation's {self.count} templates are being indexed on this host; "
+            "try again shortly (or run `faceid index build` at deploy).",
+            retry_after=30,
+        )
+
+    def best(
+        self, query: np.ndarray, only: Collection[str] | None = None, exclude: str | None = None
+    ) -> Hit | None:
+        hits = self.search(query, top_k=1, only=only, exclude=exclude)
+        return hits[0] if hits else None
+
+
+def granted(
+    store: Store,
+    org_id: str,
+    query: np.ndarray,
+    top_k: int,
+    only: Collection[str],
+    exclude: str | None,
+) -> list[Hit]:
+    """Exact search over a few subjects' templates, read from the store."""
+    rows = store.subjects_templates(org_id, [s for s in only if s != exclude])
+    return _exact(0, rows).search(query, top_k, exclude=exclude)
+
+
 def _exact(version: int, rows: Rows) -> GalleryIndex:
     return GalleryIndex(version, rows.template_ids, rows.subject_ids, rows.vectors)
 
 
-def build_host_index(store: Store, shelf: Shelf, org_id: str) -> Manifest | None:
-    """Build the organisation's host index from the store unless another process of this
-    host is building it (then None). The change counter is read before the first page."""
+def build_host_index(
+    store: Store, shelf: Shelf, org_id: str, keep_from: int = 1
+) -> Manifest | None:
+    """Build the organisation's host index from the store, one build at a time per host;
+    None when another process is building this one, or when the organisation holds fewer
+    than ``keep_from`` templates (then any index it had is retired: searched exactly
+    again). The change counter is read before the first page."""
     with shelf.building(org_id) as ours:
         if not ours:
             return None
         version = store.org_version(org_id)
         count = store.template_count(org_id)
+        if count < max(1, keep_from):
+            shelf.retire(org_id)
+            return None
         pages = ((rows.template_ids, rows.vectors) for rows in store.template_pages(org_id, PAGE))
         return shelf.build(org_id, version, count, pages)

@@ -15,7 +15,7 @@ from ..store import SCOPES, Store
 from ..store.cli import open_configured as _store
 from .ann import Shelf
 from .approx import build_host_index
-from .cache import index_root
+from .cache import index_base, store_key
 from .keys import create_key
 
 
@@ -73,12 +73,16 @@ def index() -> None:
 
 
 def _org_id(store: Store, org: str | None, org_id: str | None) -> str:
-    if org_id:
-        return org_id
-    found = store.org_by_name(org or "")
+    found = store.org(org_id) if org_id else store.org_by_name(org or "")
     if found is None:
-        raise click.UsageError(f"no organisation named {org!r} (give --org or --org-id)")
+        raise click.UsageError(f"no such organisation: {org_id or org!r} (give --org or --org-id)")
     return found.id
+
+
+def _shelf(settings: Settings) -> Shelf:
+    return Shelf(
+        index_base(settings.index_dir) / store_key(settings.database_url, settings.data_dir)
+    )
 
 
 @index.command("build")
@@ -89,10 +93,16 @@ def index_build(org: str | None, org_id: str | None) -> None:
     when its templates pass FACEID_INDEX_APPROX_FROM); says so when another process is
     building it."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    store = _store()
-    shelf = Shelf(index_root(Settings.load().index_dir, store))
-    manifest = build_host_index(store, shelf, _org_id(store, org, org_id))
-    click.echo(json.dumps(asdict(manifest)) if manifest else "another process is building it")
+    settings, store = Settings.load(), _store()
+    keep_from = settings.index_approx_from // 2
+    manifest = build_host_index(store, _shelf(settings), _org_id(store, org, org_id), keep_from)
+    if manifest is not None:
+        click.echo(json.dumps(asdict(manifest)))
+    else:
+        click.echo(
+            f"not built: another process is building it, or the organisation holds fewer than "
+            f"{keep_from} templates (searched exactly; any index it had is retired)"
+        )
 
 
 @index.command("status")
@@ -102,7 +112,7 @@ def index_status(org: str | None, org_id: str | None) -> None:
     """The index in force on this host for an organisation (JSON), and its templates now."""
     store = _store()
     found = _org_id(store, org, org_id)
-    manifest = Shelf(index_root(Settings.load().index_dir, store)).manifest(found)
+    manifest = _shelf(Settings.load()).manifest(found)
     report = {
         "templates": store.template_count(found),
         "writes_since_build": store.org_version(found) - manifest.version if manifest else None,

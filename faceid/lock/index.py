@@ -81,6 +81,14 @@ class GalleryIndex:
         ranked = sorted(best.items(), key=lambda item: -item[1][0])[:top_k]
         return [Hit(s, float(sim), self.template_ids[row]) for s, (sim, row) in ranked]
 
+    def nearest(self, query: np.ndarray, k: int) -> list[str]:
+        """Ids of the ``k`` templates nearest to ``query``, whoever they belong to."""
+        if not len(self) or query.shape[-1] != self.dim:
+            return []
+        sims = self.vectors @ l2_normalize(query).astype(np.float32)
+        rows = np.argpartition(-sims, min(k, len(sims)) - 1)[:k]
+        return [self.template_ids[row] for row in rows.tolist()]
+
     def best(
         self, query: np.ndarray, only: Collection[str] | None = None, exclude: str | None = None
     ) -> Hit | None:

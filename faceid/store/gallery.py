@@ -59,6 +59,14 @@ class GalleryMixin(SubjectsMixin):
             found.vectors,
         )
 
+    def org_erased(self, org_id: str) -> int:
+        """The change counter of the organisation's last template deleted or rewritten."""
+        with self.tx(write=False) as cur:
+            row = self._exec(
+                cur, "SELECT erased_version FROM orgs WHERE id = ?", (org_id,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
     def template_count(self, org_id: str) -> int:
         with self.tx(write=False) as cur:
             row = self._exec(

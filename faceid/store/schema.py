@@ -133,4 +133,7 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX templates_by_version ON templates (org_id, version)",
         "CREATE INDEX templates_by_org_id ON templates (org_id, id)",
     ],
+    # 10: the change counter of the organisation's last erasure (a template deleted or
+    #     rewritten), so a host rebuilds an index that still holds erased faces' codes
+    ["ALTER TABLE orgs ADD COLUMN erased_version BIGINT NOT NULL DEFAULT 0"],
 ]

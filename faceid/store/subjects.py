@@ -88,13 +88,15 @@ class SubjectsMixin(QuotasMixin):
             self._exec(
                 cur, "DELETE FROM subjects WHERE org_id = ? AND id = ?", (org_id, subject_id)
             )
-            self._bump(cur, org_id)
+            self._bump(cur, org_id, erased=bool(n))
         return int(n)
 
-    def _bump(self, cur: Any, org_id: str) -> int:
+    def _bump(self, cur: Any, org_id: str, erased: bool = False) -> int:
         """Move the organisation's change counter on; returns its new value. The row stays
-        locked to the transaction's end, so values are taken in the order writes commit."""
-        self._exec(cur, "UPDATE orgs SET version = version + 1 WHERE id = ?", (org_id,))
+        locked to the transaction's end, so values are taken in the order writes commit.
+        ``erased``: a template is deleted or rewritten (``erased_version`` follows)."""
+        also = ", erased_version = version + 1" if erased else ""
+        self._exec(cur, f"UPDATE orgs SET version = version + 1{also} WHERE id = ?", (org_id,))
         row = self._exec(cur, "SELECT version FROM orgs WHERE id = ?", (org_id,)).fetchone()
         return int(row[0]) if row else 0
 
@@ -201,7 +203,7 @@ class SubjectsMixin(QuotasMixin):
             )
             deleted = bool(cur.rowcount)
             if deleted:
-                self._bump(cur, org_id)
+                self._bump(cur, org_id, erased=True)
         return deleted
 
     def _last_of_granted(self, cur: Any, org_id: str, subject_id: str, template_id: str) -> bool:
@@ -243,7 +245,7 @@ class SubjectsMixin(QuotasMixin):
                 return False
             aad = template_aad(org_id, subject_id, template_id, row[0])
             data, encrypted = self._pack(aad, vector)
-            version = self._bump(cur, org_id)
+            version = self._bump(cur, org_id, erased=True)
             cur = self._exec(
                 cur,
                 "UPDATE templates SET vector = ?, encrypted = ?, quality = ?, "
