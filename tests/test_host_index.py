@@ -188,6 +188,7 @@ def test_a_gallery_too_large_to_load_waits_for_its_index(big):
     cache = IndexCache(store, shelf, approx_from=1000, launch=launched.append)
     pending = cache.get(org)
     assert isinstance(pending, PendingGallery) and launched == [org]
+    assert cache.get(org) is pending  # no recount while the counter stands
     subject, centre = subjects[9]
     assert pending.best(centre, only=[subject, subjects[10][0]]).subject_id == subject
     with pytest.raises(IndexBuilding) as refused:

@@ -107,8 +107,8 @@ class PendingGallery:
     """A large organisation's gallery while this host builds its first index: a lock's
     few grants are searched exactly from the store; a wider search waits (503)."""
 
-    def __init__(self, store: Store, org_id: str, count: int) -> None:
-        self.store, self.org_id, self.count = store, org_id, count
+    def __init__(self, store: Store, org_id: str, count: int, version: int) -> None:
+        self.store, self.org_id, self.count, self.version = store, org_id, count, version
 
     def search(
         self,

@@ -68,8 +68,11 @@ class IndexCache:
         if manifest is not None and manifest.version > version:
             manifest = None  # built from a store since restored to an earlier state: rebuild
         current = self._indexes.get(org_id)
-        if manifest is None and isinstance(current, GalleryIndex) and current.version == version:
-            return current
+        if isinstance(current, GalleryIndex | PendingGallery) and manifest is None:
+            if isinstance(current, PendingGallery):
+                self.launch(org_id)  # again, should the build have died (the launcher spaces it)
+            if current.version == version:
+                return current
         if (
             isinstance(current, ApproxGallery)
             and manifest is not None
@@ -103,14 +106,16 @@ class IndexCache:
 
     def _exact(self, org_id: str, version: int) -> GalleryIndex | PendingGallery:
         current = self._indexes.get(org_id)
-        if isinstance(current, GalleryIndex) and current.version >= version:
+        if isinstance(current, GalleryIndex | PendingGallery) and current.version >= version:
             return current  # loaded by another request while this one waited
         if self.shelf is not None:
             count = self.store.template_count(org_id)
             if count >= self.approx_from:
                 self.launch(org_id)
                 if count > self.approx_from * EXACT_HEADROOM:
-                    return PendingGallery(self.store, org_id, count)
+                    pending = PendingGallery(self.store, org_id, count, version)
+                    self._indexes[org_id] = pending
+                    return pending
         index = GalleryIndex(*self.store.load_gallery(org_id))
         self._indexes[org_id] = index
         return index
