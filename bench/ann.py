@@ -18,7 +18,8 @@ mean photo) and of a photo around its person's centre; each synthetic person is 
 centre drawn from the first with five templates around it from the second, unit length
 after (so 1e7 templates are 2e6 people), and each query is another draw of an enrolled
 person: a new photo of them at a door. The store is filled with plain SQL in the store's
-own schema (``add_templates`` would take hours for 1e7), unencrypted.
+own schema (``add_templates``, one transaction a subject, would take about 20 minutes
+for 1e7), unencrypted.
 
 Recall@1: the subject found is the subject of exact search's best template (one float32
 matrix product over every template). Memory on the host: the index's files (in shared
