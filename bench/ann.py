@@ -337,6 +337,10 @@ def _about(report: Report) -> str:
     )
 
 
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
 def add(settings: Any, results: Results) -> None:
     """Item 9 of ``make bench``: 1e7 templates (``--quick``: 50,000) through the service's
     index; the target's figures when the gallery is 1e7 or more."""
@@ -361,7 +365,7 @@ def add(settings: Any, results: Results) -> None:
                 f"exact search over the same float32 vectors (NumPy, batched, 2 cores): "
                 f"{ms(report.exact_s)} a query; a worker holding them whole: "
                 f"{report.templates * 512 / 2**20:.0f} MiB",
-                f"{report.exact_s / r.p50:.0f}x",
+                _times(report.exact_s / r.p50),
             )
         )
     served = [r for r in report.rows if r.nprobe == NPROBE]
