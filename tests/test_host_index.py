@@ -415,31 +415,29 @@ def _identify_through_the_host_index(server: Server, data: Path, index_dir: Path
     for _ in range(4):
         assert owner not in identify(EXAMPLES / "obama2.jpg")
 
-    status = subprocess.run(
-        [sys.executable, "-m", "faceid.cli", "index", "status", "--org", "acme"],
+    report = _index_command(server, "status")
+    assert report["index"]["count"] == 1501 and report["templates"] == 1501  # -1 +1
+    assert report["writes_since_build"] >= 2
+    # as README says to run it at deploy: the erased owner's row is gone from the files
+    rebuilt = _index_command(server, "build")
+    assert rebuilt["count"] == 1501 and rebuilt["version"] > built["version"]
+    ids = (manifests[0].parent / f"v{rebuilt['version']}.ids").read_bytes()
+    assert all(t["id"].encode() not in ids for t in owner_faces)
+    for _ in range(4):
+        assert identify(EXAMPLES / "biden.jpg") == [newcomer]
+
+
+def _index_command(server: Server, command: str) -> dict:
+    """``faceid index <command> --org acme`` with the server's settings; its JSON."""
+    done = subprocess.run(
+        [sys.executable, "-m", "faceid.cli", "index", command, "--org", "acme"],
         cwd=ROOT,
         env=server.env,
         capture_output=True,
         text=True,
         check=True,
     )
-    report = json.loads(status.stdout)
-    assert report["index"]["count"] == 1501 and report["templates"] == 1501  # -1 +1
-    assert report["writes_since_build"] >= 2
-    build = subprocess.run(
-        [sys.executable, "-m", "faceid.cli", "index", "build", "--org", "acme"],
-        cwd=ROOT,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )  # as README says to run it at deploy: the erased owner's row is gone from the files
-    rebuilt = json.loads(build.stdout)
-    assert rebuilt["count"] == 1501 and rebuilt["version"] > built["version"]
-    ids = (manifests[0].parent / f"v{rebuilt['version']}.ids").read_bytes()
-    assert all(t["id"].encode() not in ids for t in owner_faces)
-    for _ in range(4):
-        assert identify(EXAMPLES / "biden.jpg") == [newcomer]
+    return json.loads(done.stdout)
 
 
 def _workers(server: Server) -> list[int]:

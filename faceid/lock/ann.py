@@ -134,8 +134,7 @@ class Shelf:
         """Take the organisation's index out of force (workers search it exactly again)."""
         folder = self.folder(org_id)
         (folder / "current.json").unlink(missing_ok=True)
-        for old in [*folder.glob("v*.faiss"), *folder.glob("v*.ids")]:
-            old.unlink(missing_ok=True)
+        _drop_builds(folder)
 
     def build(
         self, org_id: str, version: int, count: int, pages: Iterable[tuple[list[str], np.ndarray]]
@@ -216,8 +215,13 @@ def _publish(folder: Path, manifest: Manifest) -> None:
     with open(tmp, "w", opener=_private) as out:
         json.dump(asdict(manifest), out)
     tmp.replace(folder / "current.json")
+    _drop_builds(folder, keep=manifest.name)
+
+
+def _drop_builds(folder: Path, keep: str = "") -> None:
+    """Delete the builds' files in ``folder`` but those of build ``keep``."""
     for old in [*folder.glob("v*.faiss"), *folder.glob("v*.ids")]:
-        if old.name.split(".")[0] != manifest.name:
+        if old.name.split(".")[0] != keep:
             old.unlink(missing_ok=True)
 
 

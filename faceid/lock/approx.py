@@ -24,7 +24,7 @@ from ..faces.pipeline import l2_normalize
 from ..store import Store
 from ..store.gallery import Rows
 from .ann import HostIndex, Manifest, Shelf
-from .index import GalleryIndex, Hit
+from .index import Gallery, GalleryIndex, Hit
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ EXACT_GRANTS = 200  # at most this many subjects to search: read and scored exac
 PAGE = 20_000  # templates a page while building
 
 
-class ApproxGallery:
+class ApproxGallery(Gallery):
     """Same questions as :class:`GalleryIndex` (``search``, ``best``), answered from the
     host index, the delta and the store."""
 
@@ -96,14 +96,8 @@ class ApproxGallery:
         rows = self.store.templates_by_id(self.org_id, ids, self.dim)
         return _exact(self.version, rows).search(q, top_k, only, exclude)
 
-    def best(
-        self, query: np.ndarray, only: Collection[str] | None = None, exclude: str | None = None
-    ) -> Hit | None:
-        hits = self.search(query, top_k=1, only=only, exclude=exclude)
-        return hits[0] if hits else None
 
-
-class PendingGallery:
+class PendingGallery(Gallery):
     """A large organisation's gallery while this host builds its first index: a lock's
     few grants are searched exactly from the store; a wider search waits (503)."""
 
@@ -124,12 +118,6 @@ class PendingGallery:
             "try again shortly (or run `faceid index build` at deploy).",
             retry_after=30,
         )
-
-    def best(
-        self, query: np.ndarray, only: Collection[str] | None = None, exclude: str | None = None
-    ) -> Hit | None:
-        hits = self.search(query, top_k=1, only=only, exclude=exclude)
-        return hits[0] if hits else None
 
 
 def granted(

@@ -31,7 +31,7 @@ from ..errors import ConfigError
 from ..store import Store
 from .ann import Manifest, Shelf
 from .approx import ApproxGallery, PendingGallery
-from .index import GalleryIndex
+from .index import Gallery, GalleryIndex
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,6 @@ ERASE_AFTER_S = 600.0  # a build holding erased faces' codes is rebuilt once thi
 EXACT_HEADROOM = 4  # above this many times the threshold, no worker loads a gallery whole
 LAUNCH_EVERY_S = 60.0  # a worker asks for an organisation's build at most this often
 LAUNCH_BACKOFF_S = 3600.0  # ... and, after failed builds, at most this seldom
-
-Gallery = GalleryIndex | ApproxGallery | PendingGallery
 
 
 class IndexCache:

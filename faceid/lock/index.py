@@ -7,6 +7,7 @@ candidates with one too (faceid.lock.approx). Search is one matrix-vector produc
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -22,7 +23,28 @@ class Hit:
     template_id: str
 
 
-class GalleryIndex:
+class Gallery(ABC):
+    """What a search over an organisation's templates answers, however it is held."""
+
+    @abstractmethod
+    def search(
+        self,
+        query: np.ndarray,
+        top_k: int = 5,
+        only: Collection[str] | None = None,
+        exclude: str | None = None,
+    ) -> list[Hit]:
+        """Subjects ranked by their best template's cosine similarity to ``query``."""
+
+    def best(
+        self, query: np.ndarray, only: Collection[str] | None = None, exclude: str | None = None
+    ) -> Hit | None:
+        """The closest subject to ``query`` (within ``only``, never ``exclude``), or None."""
+        hits = self.search(query, top_k=1, only=only, exclude=exclude)
+        return hits[0] if hits else None
+
+
+class GalleryIndex(Gallery):
     """One organisation's templates: ``search`` gives the best template per subject."""
 
     def __init__(
@@ -88,10 +110,3 @@ class GalleryIndex:
         sims = self.vectors @ l2_normalize(query).astype(np.float32)
         rows = np.argpartition(-sims, min(k, len(sims)) - 1)[:k]
         return [self.template_ids[row] for row in rows.tolist()]
-
-    def best(
-        self, query: np.ndarray, only: Collection[str] | None = None, exclude: str | None = None
-    ) -> Hit | None:
-        """The closest subject to ``query`` (within ``only``, never ``exclude``), or None."""
-        hits = self.search(query, top_k=1, only=only, exclude=exclude)
-        return hits[0] if hits else None
